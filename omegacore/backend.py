@@ -1,0 +1,82 @@
+"""The base class for kind backends: what a plugin author subclasses.
+
+A backend stores objects of one kind and reads them back. It writes data through a
+``StagedPut`` (``self.stage(...)``), which gives the store its guarantees for free:
+new data is written aside, the metadata is switched in one atomic update, and only
+then is the previous data removed; if the put raises, everything it wrote is removed
+and the previous object stays readable.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from omegacore.documents import MetadataBase
+    from omegacore.staging import StagedPut
+    from omegacore.store import OmegaStore
+
+
+class BaseBackend:
+    """Stores and retrieves objects of one kind (``KIND``) in an ``OmegaStore``.
+
+    Subclasses implement ``supports``, ``put`` and ``get``. The store creates a backend
+    with ``model_store`` and ``data_store`` (both the calling store unless given).
+    """
+
+    KIND: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        model_store: OmegaStore | None = None,
+        data_store: OmegaStore | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.model_store = model_store
+        self.data_store = data_store
+        self.options = kwargs
+
+    @property
+    def store(self) -> OmegaStore:
+        """The store this backend writes to (``data_store``, else ``model_store``)."""
+        store = self.data_store or self.model_store
+        if store is None:
+            raise RuntimeError(f"{type(self).__name__} was created without a store")
+        return store
+
+    @classmethod
+    def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
+        """True if this backend can store ``obj``; ``kwargs`` are those given to ``put``."""
+        raise NotImplementedError(f"{cls.__name__} must implement supports()")
+
+    def put(
+        self, obj: Any, name: str, attributes: dict[str, Any] | None = None, **kwargs: Any
+    ) -> MetadataBase:
+        """Store ``obj`` under ``name`` and return its committed metadata."""
+        raise NotImplementedError(f"{type(self).__name__} must implement put()")
+
+    def get(
+        self, name: str, version: int = -1, meta: MetadataBase | None = None, **kwargs: Any
+    ) -> Any:
+        """Return the object stored under ``name``; ``meta`` is passed when already read."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get()")
+
+    def stage(
+        self,
+        name: str,
+        attributes: dict[str, Any] | None = None,
+        kind_meta: dict[str, Any] | None = None,
+    ) -> StagedPut:
+        """Begin a put of ``name`` as this backend's kind (use as a context manager)."""
+        return self.store.stage(name, kind=self.KIND, attributes=attributes, kind_meta=kind_meta)
+
+    def metadata(self, name: str, meta: MetadataBase | None = None) -> MetadataBase:
+        """The metadata of ``name`` (``meta`` if given), or a clear error if it is gone."""
+        meta = meta if meta is not None else self.store.metadata(name)
+        if meta is None:
+            raise KeyError(f"{name!r} is not stored in {self.store!r}")
+        return meta
+
+    def help(self, obj: Any = None) -> str:
+        """Text shown by ``store.help`` for objects of this kind."""
+        return (type(self).__doc__ or self.KIND).strip()

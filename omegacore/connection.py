@@ -1,0 +1,55 @@
+"""Which MongoDB a store talks to, and one shared client per URL.
+
+Resolution order: the ``mongo_url`` argument, else ``OMEGA_MONGO_URL``, else the
+embedded default server (started on demand, see ``omegacore.server``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import mongoengine
+from mongoengine.connection import get_connection
+from pymongo import MongoClient, uri_parser
+
+from omegacore import settings
+
+_lock = threading.Lock()
+
+
+def resolve_mongo_url(mongo_url: str | None = None) -> str:
+    """The URL to connect to: argument, environment, or the embedded server."""
+    if mongo_url:
+        return mongo_url
+    from_env = settings.mongo_url_from_env()
+    if from_env:
+        return from_env
+    from omegacore.server import ensure_server
+
+    return ensure_server()
+
+
+def database_name(mongo_url: str) -> str:
+    """The database named in the URL's path, or the default database."""
+    parsed = uri_parser.parse_uri(mongo_url, validate=False, warn=True)
+    return parsed.get("database") or settings.DEFAULT_DATABASE
+
+
+def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClient]:
+    """Register (once) a mongoengine connection for the URL; return its alias and client.
+
+    The alias is derived from the URL so that every store on the same URL shares one
+    client and its connection pool.
+    """
+    alias = dbalias or "omegacore-" + hashlib.sha1(mongo_url.encode()).hexdigest()[:16]
+    with _lock:
+        try:
+            client = get_connection(alias)
+        except mongoengine.connection.ConnectionFailure:
+            mongoengine.register_connection(
+                alias, host=mongo_url, db=database_name(mongo_url), uuidRepresentation="standard",
+                tz_aware=False,
+            )
+            client = get_connection(alias)
+    return alias, client

@@ -1,0 +1,63 @@
+"""The hooks an omegacore plugin can implement.
+
+A plugin is a module (or object) registered under the entry point group
+``omegacore.plugins``. It implements any of the hooks below, marked with
+``omegacore.hookimpl``. docs/hooks.md documents the same hooks; a test keeps the two
+in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("omegacore")
+hookimpl = pluggy.HookimplMarker("omegacore")
+
+
+@hookspec
+def omega_kinds() -> list[Any]:
+    """Declare the data kinds this plugin provides.
+
+    Return a list of ``omegacore.KindSpec``. Called once when a store's plugins are loaded;
+    must not import heavy libraries (backends are imported on first use).
+    """
+
+
+@hookspec
+def omega_mixins() -> list[Any]:
+    """Declare the store mixins this plugin provides.
+
+    Return a list of ``omegacore.MixinSpec``. Mixins are composed into the store class,
+    ordered by ``MixinSpec.order``, and must cooperate through ``super()``.
+    """
+
+
+@hookspec(firstresult=True)
+def omega_select_kind(obj: Any, name: str, kwargs: dict[str, Any]) -> str | None:
+    """Name the kind that should store ``obj`` under ``name``; stops at first non-None result.
+
+    ``kwargs`` are the keyword arguments given to ``put``. The core answers this hook once
+    per registered kind, asking kinds in order of ``KindSpec.priority`` (highest first,
+    ties by kind name) whether their backend ``supports`` the object. A plugin that wants
+    to override that choice implements it with ``tryfirst=True``.
+    """
+
+
+@hookspec
+def omega_before_put(store: Any, obj: Any, name: str, kind: str, kwargs: dict[str, Any]) -> None:
+    """Called before a backend stores ``obj``; may raise to refuse the put.
+
+    Suited to validation, auditing and quotas. ``kwargs`` may be changed in place.
+    """
+
+
+@hookspec
+def omega_after_put(store: Any, meta: Any, name: str, kind: str) -> None:
+    """Called after ``obj`` was stored and its metadata ``meta`` committed."""
+
+
+@hookspec
+def omega_after_drop(store: Any, name: str, meta: Any) -> None:
+    """Called after the object ``name`` (whose former metadata is ``meta``) was dropped."""

@@ -1,0 +1,128 @@
+"""Staged puts: write new data aside, switch the metadata atomically, then remove old data.
+
+This is the one place that implements the store's promise that a failed put leaves
+the previous object of that name readable and unchanged, with no orphans behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from bson import ObjectId
+from mongoengine.fields import GridFSProxy
+from pymongo.collection import Collection
+
+if TYPE_CHECKING:
+    from omegacore.documents import MetadataBase
+    from omegacore.store import OmegaStore
+
+
+class StagedPut:
+    """One put in progress. Use as a context manager; it commits on success.
+
+    ``meta`` is the metadata to commit (from ``store.make_metadata``); set
+    ``meta.kind_meta`` or other fields before the block ends.
+    """
+
+    def __init__(
+        self,
+        store: OmegaStore,
+        name: str,
+        kind: str,
+        attributes: dict[str, Any] | None = None,
+        kind_meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.meta: MetadataBase = store.make_metadata(name, kind, attributes=attributes)
+        #: the metadata as stored before this put, or None for a new name
+        self.previous_collection: str | None = self.meta.collection if self.meta.id else None
+        self.previous_gridfile: Any = self.meta.gridfile_id if self.meta.id else None
+        self.meta.kind_meta = dict(kind_meta or {})
+        self.meta.collection = None
+        self.meta.gridfile = None
+        self._new_collections: list[str] = []
+        self._new_files: list[ObjectId] = []
+        self._undo: list[Callable[[], None]] = []
+        self.committed = False
+
+    @property
+    def exists(self) -> bool:
+        """Whether an object of this name was stored before this put."""
+        return self.meta.id is not None
+
+    # -- where the data goes ----------------------------------------------------------------
+    def new_collection(self, ext: str = "datastore") -> Collection:
+        """A fresh, empty collection for this put's data; removed again if the put fails."""
+        key = self.store.new_data_key(self.name, ext)
+        self._new_collections.append(key)
+        self.meta.collection = key
+        return self.store.mongodb[key]
+
+    def previous_collection_for_append(self) -> Collection | None:
+        """The stored object's collection, to append to; None for a new name.
+
+        Appended documents are not removed automatically if the put fails: register
+        their removal with ``on_failure``.
+        """
+        if not self.previous_collection:
+            return None
+        self.meta.collection = self.previous_collection
+        return self.store.mongodb[self.previous_collection]
+
+    def put_file(self, data: bytes | BinaryIO | Iterable[bytes], ext: str = "data") -> ObjectId:
+        """Write bytes (or a readable file, or an iterable of byte chunks) to GridFS."""
+        key = self.store.new_data_key(self.name, ext)
+        bucket = self.store.gridfs_bucket
+        with bucket.open_upload_stream(key) as upload:
+            self._new_files.append(upload._id)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                upload.write(data)
+            elif hasattr(data, "read"):
+                while chunk := data.read(8 * 1024 * 1024):
+                    upload.write(chunk)
+            else:
+                for chunk in data:
+                    upload.write(chunk)
+        file_id = upload._id
+        self.meta.gridfile = GridFSProxy(
+            grid_id=file_id, db_alias=self.store.dbalias, collection_name=self.store.fs_collection
+        )
+        return file_id
+
+    def on_failure(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` if this put fails (e.g. to delete documents appended to old data)."""
+        self._undo.append(undo)
+
+    # -- ending ---------------------------------------------------------------------------
+    def commit(self) -> MetadataBase:
+        """Switch the metadata to the new data, then remove the data it replaced."""
+        previous = self.store._commit_metadata(self.meta)
+        self.committed = True
+        if previous is not None:
+            self.store._drop_data(previous, keep=self.meta)
+        return self.meta
+
+    def rollback(self) -> None:
+        """Remove everything this put wrote; the stored object stays as it was."""
+        for undo in reversed(self._undo):
+            undo()
+        for key in self._new_collections:
+            self.store.mongodb.drop_collection(key)
+        for file_id in self._new_files:
+            self.store._delete_file(file_id)
+
+    def __enter__(self) -> StagedPut:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.rollback()
+            return
+        try:
+            self.commit()
+        except BaseException:
+            if not self.committed:
+                self.rollback()
+            raise

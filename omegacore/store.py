@@ -1,0 +1,581 @@
+"""OmegaStore: metadata, naming, keys, listing, and dispatch to kind plugins.
+
+The store itself knows no data kind. ``put`` asks the plugins which kind should store
+an object (``omega_select_kind``), ``get`` reads the kind from the metadata, and the
+kind's backend does the rest. Methods such as ``put_dataframe_as_documents`` come
+from the plugins' mixins, composed into the store's class.
+"""
+
+from __future__ import annotations
+
+import functools
+import pydoc
+import re
+import shutil
+import sys
+import tempfile
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import gridfs
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from omegacore import settings
+from omegacore.backend import BaseBackend
+from omegacore.connection import connect, database_name, resolve_mongo_url
+from omegacore.documents import MetadataBase, metadata_class, utcnow
+from omegacore.errors import DoesNotExist, KindNotInstalled
+from omegacore.filters import ensure_no_operators
+from omegacore.naming import (
+    has_wildcard,
+    is_hidden,
+    is_temporary,
+    pattern_to_regex,
+    store_key,
+    validate_name,
+)
+from omegacore.plugins import PluginRegistry, suggest_distribution
+from omegacore.specs import KindSpec, MixinSpec
+from omegacore.staging import StagedPut
+
+#: metadata fields that point at data or are optional; unset when a put does not set them
+_OPTIONAL_FIELDS = ("collection", "gridfile", "objid", "uri", "s3file")
+
+
+class OmegaStore:
+    """The storage for data and models: one metadata document per object, data by kind.
+
+    mongo_url: MongoDB URL; else ``OMEGA_MONGO_URL``; else the embedded server.
+    bucket: namespace of objects (default ``omegaml``); each bucket has its own GridFS.
+    prefix: name prefix of this store's objects, e.g. ``data/`` or ``models/``.
+    kind: if given, ``list`` shows only objects of this kind by default.
+    defaults: settings overriding the environment, e.g. ``{"OMEGA_STORE_HASHEDNAMES": False}``.
+    dbalias: mongoengine connection alias to use (derived from the URL by default).
+    plugins: the plugin registry to use (a new one, loaded from entry points, by default).
+    """
+
+    def __init__(
+        self,
+        mongo_url: str | None = None,
+        bucket: str | None = None,
+        prefix: str | None = None,
+        kind: str | None = None,
+        defaults: Mapping[str, Any] | Any | None = None,
+        dbalias: str | None = None,
+        plugins: PluginRegistry | None = None,
+    ) -> None:
+        self.defaults = defaults
+        self.mongo_url = resolve_mongo_url(mongo_url or self._default("OMEGA_MONGO_URL", None))
+        self.bucket = bucket or settings.DEFAULT_BUCKET
+        self.prefix = prefix if prefix is not None else ""
+        self.kind = kind
+        self.dbalias, self._client = connect(self.mongo_url, dbalias)
+        self.database_name = database_name(self.mongo_url)
+        self.plugins = plugins if plugins is not None else PluginRegistry()
+        self._tmppath: str | None = None
+        self._backends: dict[str, BaseBackend] = {}
+        self._indexed = False
+        self._base_class = type(self)
+        self._apply_mixins()
+
+    def __repr__(self) -> str:
+        return f"OmegaStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def _default(self, key: str, fallback: Any) -> Any:
+        if self.defaults is None:
+            return fallback
+        if isinstance(self.defaults, Mapping):
+            return self.defaults.get(key, fallback)
+        return getattr(self.defaults, key, fallback)
+
+    # -- connection ---------------------------------------------------------------------------
+    @property
+    def mongodb(self) -> Database:
+        """The MongoDB database of this store."""
+        return self._client[self.database_name]
+
+    @property
+    def fs_collection(self) -> str:
+        """The GridFS collection of this store's bucket (omegaml's naming)."""
+        if self.bucket == settings.GRIDFS_COLLECTION:
+            return self.bucket
+        return f"{settings.GRIDFS_COLLECTION}_{self.bucket}"
+
+    @property
+    def fs(self) -> gridfs.GridFS:
+        """A GridFS instance for this store's bucket."""
+        return gridfs.GridFS(self.mongodb, collection=self.fs_collection)
+
+    @property
+    def gridfs_bucket(self) -> gridfs.GridFSBucket:
+        """The same GridFS files through the streaming ``GridFSBucket`` API."""
+        return gridfs.GridFSBucket(self.mongodb, bucket_name=self.fs_collection)
+
+    @property
+    def Metadata(self) -> type[MetadataBase]:  # noqa: N802 - omegaml's attribute name
+        """The mongoengine Metadata class bound to this store's connection."""
+        return metadata_class(self.dbalias, self.fs_collection)
+
+    @property
+    def _metadata_collection(self) -> Collection:
+        coll = self.mongodb[settings.METADATA_COLLECTION]
+        if not self._indexed:
+            self._ensure_indexes(coll)
+        return coll
+
+    def _ensure_indexes(self, coll: Collection) -> None:
+        """One metadata document per (bucket, prefix, name), enforced by a unique index."""
+        keys = [("bucket", 1), ("prefix", 1), ("name", 1)]
+        try:
+            coll.create_index(keys, unique=True, name="omegacore_unique_name")
+        except OperationFailure:
+            # an index on the same keys exists already (e.g. created by omegaml)
+            unique = any(
+                ix.get("unique") and list(ix["key"].items()) == keys
+                for ix in coll.list_indexes()
+            )
+            if not unique:
+                raise
+        self._indexed = True
+
+    @property
+    def tmppath(self) -> str:
+        """A temporary directory of this store, removed when the store is closed or collected."""
+        if self._tmppath is None:
+            self._tmppath = tempfile.mkdtemp(prefix="omegacore-")
+            self._tmp_finalizer = weakref.finalize(
+                self, shutil.rmtree, self._tmppath, ignore_errors=True
+            )
+        return self._tmppath
+
+    def close(self) -> None:
+        """Remove this store's temporary directory (the shared client stays open)."""
+        if self._tmppath is not None:
+            self._tmp_finalizer()
+            self._tmppath = None
+
+    def __enter__(self) -> OmegaStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- naming ---------------------------------------------------------------------------
+    def object_store_key(self, name: str, ext: str, hashed: bool | None = None) -> str:
+        """The key ``{bucket}.{prefix}.{name}.{ext}`` (``/`` as ``_``), sha1-hashed by default."""
+        if hashed is None:
+            hashed = bool(self._default("OMEGA_STORE_HASHEDNAMES", settings.hashed_names()))
+        return store_key(self.bucket, self.prefix, name, ext, hashed)
+
+    def new_data_key(self, name: str, ext: str) -> str:
+        """A key for a new generation of ``name``'s data: the store key plus a unique suffix.
+
+        Each put writes to its own key, so a put never overwrites data that the current
+        metadata still points to, and concurrent puts never write into each other's data.
+        """
+        return f"{self.object_store_key(name, ext)}.{ObjectId()}"
+
+    def collection(
+        self, name: str | None = None, bucket: str | None = None, prefix: str | None = None
+    ) -> Collection:
+        """The collection of object ``name``, or the one its name would be given by convention."""
+        if name is None:
+            raise ValueError("collection() needs the name of an object")
+        meta = self.metadata(name, bucket=bucket, prefix=prefix)
+        if meta is not None and meta.collection:
+            return self.mongodb[meta.collection]
+        key = store_key(
+            bucket or self.bucket,
+            prefix if prefix is not None else self.prefix,
+            name,
+            "datastore",
+            bool(self._default("OMEGA_STORE_HASHEDNAMES", settings.hashed_names())),
+        )
+        return self.mongodb[key]
+
+    # -- metadata -------------------------------------------------------------------------
+    def _query(self, name: str, bucket: str | None = None, prefix: str | None = None) -> dict:
+        return {
+            "bucket": bucket or self.bucket,
+            "prefix": prefix if prefix is not None else self.prefix,
+            "name": name,
+        }
+
+    def metadata(
+        self,
+        name: str | None = None,
+        bucket: str | None = None,
+        prefix: str | None = None,
+        version: int = -1,
+    ) -> MetadataBase | None:
+        """The metadata document of ``name``, or None if nothing is stored under it."""
+        validate_name(name)
+        doc = self._metadata_collection.find_one(self._query(name, bucket, prefix))  # type: ignore[arg-type]
+        return self.Metadata._from_son(doc) if doc is not None else None
+
+    def make_metadata(
+        self,
+        name: str,
+        kind: str,
+        bucket: str | None = None,
+        prefix: str | None = None,
+        **kwargs: Any,
+    ) -> MetadataBase:
+        """The existing metadata of ``name`` updated with ``kwargs``, or a new one; not saved.
+
+        ``attributes=None`` keeps existing attributes, ``{}`` resets them, a dict updates them.
+        """
+        validate_name(name)
+        attributes = kwargs.pop("attributes", None)
+        meta = self.metadata(name, bucket=bucket, prefix=prefix)
+        if meta is None:
+            meta = self.Metadata(
+                name=name,
+                bucket=bucket or self.bucket,
+                prefix=prefix if prefix is not None else self.prefix,
+                kind=kind,
+                attributes=dict(attributes or {}),
+                **kwargs,
+            )
+            return meta
+        meta.kind = kind
+        if attributes is not None:
+            meta.attributes = {} if not attributes else {**(meta.attributes or {}), **attributes}
+        for key, value in kwargs.items():
+            setattr(meta, key, value)
+        return meta
+
+    def _commit_metadata(self, meta: MetadataBase) -> dict | None:
+        """Save ``meta`` in one atomic update; return the document it replaced, if any."""
+        doc = meta.to_mongo().to_dict()
+        doc.pop("_id", None)
+        now = utcnow()
+        created = doc.pop("created", None) or now
+        doc["modified"] = now
+        doc.setdefault("attributes", {})
+        doc.setdefault("kind_meta", {})
+        update: dict[str, Any] = {
+            "$set": doc,
+            "$setOnInsert": {"_id": meta.id or ObjectId(), "created": created},
+        }
+        unset = {f: "" for f in _OPTIONAL_FIELDS if f not in doc}
+        if unset:
+            update["$unset"] = unset
+        query = self._query(meta.name, meta.bucket, meta.prefix)
+        for attempt in range(3):
+            try:
+                previous = self._metadata_collection.find_one_and_update(
+                    query, update, upsert=True, return_document=ReturnDocument.BEFORE
+                )
+                break
+            except DuplicateKeyError:  # a concurrent put inserted the same name first
+                if attempt == 2:
+                    raise
+        if previous is not None:
+            meta.id = previous["_id"]
+            meta.created = previous.get("created", created)
+        else:
+            meta.id = update["$setOnInsert"]["_id"]
+            meta.created = created
+        meta.modified = now
+        meta._changed_fields = []
+        meta._created = False
+        return previous
+
+    def stage(
+        self,
+        name: str,
+        kind: str,
+        attributes: dict[str, Any] | None = None,
+        kind_meta: dict[str, Any] | None = None,
+    ) -> StagedPut:
+        """Begin a put of ``name`` (see ``omegacore.staging.StagedPut``)."""
+        return StagedPut(self, validate_name(name), kind, attributes, kind_meta)
+
+    def _drop_data(self, doc: dict | MetadataBase, keep: MetadataBase | None = None) -> None:
+        """Remove the collection and GridFS file a metadata document points to.
+
+        Data that ``keep`` (the new metadata) still points to is left in place.
+        """
+        if isinstance(doc, MetadataBase):
+            collection, gridfile = doc.collection, doc.gridfile_id
+        else:
+            collection, gridfile = doc.get("collection"), doc.get("gridfile")
+        keep_collection = keep.collection if keep is not None else None
+        keep_file = keep.gridfile_id if keep is not None else None
+        if collection and collection != keep_collection:
+            self.mongodb.drop_collection(collection)
+        if gridfile is not None and gridfile != keep_file:
+            self._delete_file(gridfile)
+
+    def _delete_file(self, file_id: Any) -> None:
+        try:
+            self.gridfs_bucket.delete(file_id)
+        except gridfs.errors.NoFile:
+            pass
+
+    def exists(self, name: str, hidden: bool = False) -> bool:
+        """Whether an object of this name is stored (hidden names only with ``hidden=True``)."""
+        validate_name(name)
+        if is_hidden(name) and not hidden:
+            return False
+        return self._metadata_collection.count_documents(self._query(name), limit=1) > 0
+
+    def list(
+        self,
+        pattern: str | None = None,
+        regexp: str | None = None,
+        kind: str | list[str] | None = None,
+        raw: bool = False,
+        hidden: bool | None = None,
+        include_temp: bool = False,
+        bucket: str | None = None,
+        prefix: str | None = None,
+        filter: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        """Names of stored objects (or metadata documents with ``raw=True``), sorted.
+
+        pattern: unix pattern such as ``sales/*``; regexp takes precedence.
+        kind: only objects of this kind (or any of these kinds).
+        hidden: include names starting with ``.`` (default: only if the pattern asks for them).
+        include_temp: include temporary names (starting with ``_``).
+        filter: additional metadata criteria, e.g. ``{"attributes.owner": "ann"}``.
+        """
+        query: dict[str, Any] = {
+            "bucket": bucket or self.bucket,
+            "prefix": prefix if prefix is not None else self.prefix,
+        }
+        if filter:
+            ensure_no_operators(filter, "list(filter=...)")
+            query.update(filter)
+        if regexp:
+            query["name"] = {"$regex": regexp}
+        elif pattern:
+            query["name"] = {"$regex": pattern_to_regex(pattern)}
+        kind = kind or self.kind
+        if kind:
+            query["kind"] = {"$in": list(kind)} if isinstance(kind, (list, tuple)) else kind
+        if hidden is None:
+            hidden = bool((pattern or regexp or "").lstrip("^").startswith("."))
+        projection = None if raw else {"name": 1, "_id": 0}
+        docs = self._metadata_collection.find(query, projection).sort("name", 1)
+        keep = [
+            d for d in docs
+            if (hidden or not is_hidden(d["name"])) and (include_temp or not is_temporary(d["name"]))
+        ]
+        if raw:
+            return [self.Metadata._from_son(d) for d in keep]
+        return [d["name"] for d in keep]
+
+    # -- dispatch -------------------------------------------------------------------------
+    def get_backend_bykind(
+        self,
+        kind: str,
+        model_store: OmegaStore | None = None,
+        data_store: OmegaStore | None = None,
+        **kwargs: Any,
+    ) -> BaseBackend:
+        """The backend of ``kind``; raises KindNotInstalled naming what to install."""
+        spec = self.plugins.kind(kind)
+        if spec is None:
+            raise KindNotInstalled(
+                f"no installed plugin provides kind {kind!r}: install "
+                f"{suggest_distribution(kind)} (installed kinds: "
+                f"{', '.join(self.plugins.kinds()) or 'none'})"
+            )
+        if model_store is None and data_store is None and not kwargs:
+            backend = self._backends.get(kind)
+            if backend is None or type(backend) is not spec.load():
+                backend = self._backends[kind] = spec.load()(model_store=self, data_store=self)
+            return backend
+        backend_cls = spec.load()
+        return backend_cls(
+            model_store=model_store or self, data_store=data_store or self, **kwargs
+        )
+
+    def get_backend(
+        self,
+        name: str,
+        model_store: OmegaStore | None = None,
+        data_store: OmegaStore | None = None,
+        **kwargs: Any,
+    ) -> BaseBackend | None:
+        """The backend of the stored object ``name`` (by its metadata's kind), or None."""
+        meta = self.metadata(name)
+        if meta is None:
+            return None
+        return self.get_backend_bykind(meta.kind, model_store, data_store, **kwargs)
+
+    def get_backend_byobj(
+        self,
+        obj: Any,
+        name: str | None = None,
+        kind: str | None = None,
+        attributes: dict[str, Any] | None = None,
+        model_store: OmegaStore | None = None,
+        data_store: OmegaStore | None = None,
+        **kwargs: Any,
+    ) -> BaseBackend | None:
+        """The backend that should store ``obj``: ``kind`` if given, else the plugins' choice."""
+        if kind is None:
+            kind = self.plugins.select_kind(obj, name or "", kwargs)
+            if kind is None:
+                return None
+        return self.get_backend_bykind(kind, model_store, data_store)
+
+    def register_backend(self, kind: str, backend: type[BaseBackend], priority: int = 0) -> None:
+        """Add (or override) a kind at run time, through the same plugin manager."""
+        self.plugins.register_runtime(kinds=[KindSpec(kind, backend, priority=priority)])
+        self._backends.pop(kind, None)
+
+    def register_mixin(self, mixincls: type, order: int = 100) -> None:
+        """Add a mixin at run time and compose it into this store's class."""
+        self.plugins.register_runtime(mixins=[MixinSpec(mixincls, order=order)])
+        self._apply_mixins()
+
+    def _apply_mixins(self) -> None:
+        mixins = tuple(spec.load() for spec in self.plugins.mixins())
+        self.__class__ = _compose(self._base_class, mixins)
+
+    # -- objects --------------------------------------------------------------------------
+    def put(
+        self,
+        obj: Any,
+        name: str,
+        attributes: dict[str, Any] | None = None,
+        kind: str | None = None,
+        replace: bool = False,
+        **kwargs: Any,
+    ) -> MetadataBase:
+        """Store ``obj`` under ``name`` with the kind's backend; return its metadata.
+
+        replace: replace the stored data rather than append (for kinds that append).
+        kind: store as this kind instead of letting the plugins choose.
+        """
+        validate_name(name)
+        backend = self.get_backend_byobj(obj, name, kind=kind, attributes=attributes, **kwargs)
+        if backend is None:
+            raise TypeError(self._unsupported_message(obj))
+        hook = self.plugins.pm.hook
+        hook.omega_before_put(store=self, obj=obj, name=name, kind=backend.KIND, kwargs=kwargs)
+        meta = backend.put(obj, name, attributes=attributes, replace=replace, **kwargs)
+        hook.omega_after_put(store=self, meta=meta, name=name, kind=backend.KIND)
+        return meta
+
+    def _unsupported_message(self, obj: Any) -> str:
+        kinds = self.plugins.kinds()
+        installed = ", ".join(f"{k} ({s.distribution})" for k, s in kinds.items()) or "none"
+        message = (
+            f"cannot store an object of type {type(obj).__module__}.{type(obj).__qualname__}: "
+            f"no installed kind supports it. Installed kinds: {installed}."
+        )
+        hint = suggest_distribution(obj)
+        if hint and not any(s.distribution == hint for s in kinds.values()):
+            message += f" Install {hint} to store it."
+        else:
+            message += " Pass kind=... to choose one, or convert the object."
+        return message
+
+    def get(
+        self,
+        name: str,
+        version: int = -1,
+        force_python: bool = False,
+        kind: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """The object stored under ``name``, read by its kind's backend; None if missing."""
+        meta = self.metadata(name)
+        if meta is None:
+            return None
+        if force_python:
+            as_python = getattr(self, "get_object_as_python", None)
+            if as_python is None:
+                raise KindNotInstalled(
+                    f"force_python=True needs the python.data kind: install "
+                    f"{suggest_distribution('python.data')}"
+                )
+            return as_python(meta, version=version)
+        backend = self.get_backend_bykind(kind or meta.kind)
+        return backend.get(name, version=version, meta=meta, **kwargs)
+
+    def getl(self, *args: Any, **kwargs: Any) -> Any:
+        """Like ``get`` but lazy: a lazy frame (MDataFrame) for kinds that support it."""
+        kwargs["lazy"] = True
+        return self.get(*args, **kwargs)
+
+    def drop(
+        self, name: str, force: bool = False, version: int = -1, report: bool = False,
+        **kwargs: Any,
+    ) -> bool | dict[str, bool]:
+        """Drop an object (or every object matching a ``*`` pattern) and its data.
+
+        Returns True if dropped; raises DoesNotExist if nothing matched and not ``force``
+        (with ``force`` a missing object gives True: nothing of that name is left).
+        With ``report=True`` returns ``{name: dropped}``.
+        """
+        validate_name(name)
+        if has_wildcard(name):
+            names = self.list(pattern=name, hidden=True, include_temp=True)
+            if not names and not force:
+                raise DoesNotExist(f"no object matches {name!r} in {self!r}")
+            results = {n: self._drop_one(n) for n in names}
+            return results if report else all(results.values())
+        dropped = self._drop_one(name)
+        if not dropped and not force:
+            raise DoesNotExist(f"{name!r} does not exist in {self!r}; use force=True to ignore")
+        if report:
+            return {name: dropped}
+        return True
+
+    def _drop_one(self, name: str) -> bool:
+        previous = self._metadata_collection.find_one_and_delete(self._query(name))
+        if previous is None:
+            return False
+        self._drop_data(previous)
+        meta = self.Metadata._from_son(previous)
+        self.plugins.pm.hook.omega_after_drop(store=self, name=name, meta=meta)
+        return True
+
+    def help(self, name_or_obj: Any = None, kind: str | None = None, raw: bool = False) -> Any:
+        """Help on a stored object or an object: its ``attributes['docs']``, else its backend's.
+
+        In an interactive session this shows help (opening ``http(s)://`` docs in a browser);
+        otherwise it returns the text.
+        """
+        interactive = hasattr(sys, "ps1")
+        if name_or_obj is None:
+            target: Any = self._base_class
+        elif isinstance(name_or_obj, str):
+            meta = self.metadata(name_or_obj)
+            if meta is None:
+                raise DoesNotExist(f"{name_or_obj!r} does not exist in {self!r}")
+            docs = (meta.attributes or {}).get("docs")
+            if isinstance(docs, str) and not raw:
+                if re.match(r"https?://", docs) and interactive:
+                    import webbrowser
+
+                    webbrowser.open(docs)
+                return docs
+            target = self.get_backend_bykind(kind or meta.kind)
+        else:
+            backend = self.get_backend_byobj(name_or_obj, kind=kind)
+            if backend is None:
+                raise TypeError(self._unsupported_message(name_or_obj))
+            target = backend
+        if interactive:
+            return help(target)
+        return pydoc.render_doc(target, renderer=pydoc.plaintext)
+
+
+@functools.lru_cache(maxsize=None)
+def _compose(base: type, mixins: tuple[type, ...]) -> type:
+    """The store class with ``mixins`` in front of ``base``, cached per set of mixins."""
+    if not mixins:
+        return base
+    return type(base.__name__, (*mixins, base), {"__module__": base.__module__})
