@@ -46,6 +46,15 @@ def omega_select_kind(obj: Any, name: str, kwargs: dict[str, Any]) -> str | None
 
 
 @hookspec
+def omega_cli_commands(subparsers: Any) -> None:
+    """Add sub-commands to the ``omegacore`` command line.
+
+    ``subparsers`` is argparse's sub-parser action: call ``subparsers.add_parser(...)`` and
+    ``set_defaults(func=run)`` where ``run(args, store) -> int`` returns the exit code.
+    """
+
+
+@hookspec
 def omega_before_put(store: Any, obj: Any, name: str, kind: str, kwargs: dict[str, Any]) -> None:
     """Called before a backend stores ``obj``; may raise to refuse the put.
 
