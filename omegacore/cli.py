@@ -102,11 +102,11 @@ def _cmd_server(args: argparse.Namespace, plugins: PluginRegistry) -> int:
     elif args.action == "stop":
         print("stopped" if server.stop_server() else "not running")
     else:
-        state = server.server_status()
-        if state is None:
+        status = server.server_status()
+        if status is None:
             print("not running")
             return 3
-        print(f"running  {state['url']}  pid {state['pid']}  data {state['storage_path']}")
+        print(f"running  {status['url']}  pid {status['pid']}  data {status['storage_path']}")
     return 0
 
 

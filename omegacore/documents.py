@@ -66,7 +66,7 @@ class MetadataBase(DynamicDocument):
         return getattr(proxy, "grid_id", None) if proxy is not None else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def metadata_class(db_alias: str, fs_collection: str) -> type[MetadataBase]:
     """The Metadata document class bound to a mongoengine connection alias."""
     return type(

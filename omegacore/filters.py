@@ -19,7 +19,7 @@ def ensure_no_operators(filter: Any, where: str, trusted: bool = False) -> None:
 
     ``where`` names the call in the error so the user knows which argument to change.
     """
-    for key, value in _walk(filter):
+    for key, _value in _walk(filter):
         if not isinstance(key, str) or not key.startswith("$"):
             continue
         if key in CODE_OPERATORS:

@@ -34,7 +34,7 @@ _RUNTIME_DIST = "<runtime>"
 @functools.lru_cache(maxsize=1)
 def _discovered() -> tuple[tuple[str, str, str, Any, LoadError | None], ...]:
     """Load every entry point once per process: (name, dist, version, plugin, error)."""
-    found = []
+    found: list[tuple[str, str, str, Any, LoadError | None]] = []
     eps = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
     for ep in sorted(eps, key=lambda ep: (ep.name, ep.value)):
         dist = ep.dist.name if ep.dist is not None else "(unknown)"
@@ -65,7 +65,7 @@ class _KindSelector:
     def omega_select_kind(self, obj: Any, name: str, kwargs: dict[str, Any]) -> str | None:
         if not self.spec.may_support(obj):
             return None
-        backend = self.spec.load()
+        backend: Any = self.spec.load()
         return self.spec.kind if backend.supports(obj, name, **kwargs) else None
 
 

@@ -365,8 +365,10 @@ class OmegaStore:
         projection = None if raw else {"name": 1, "_id": 0}
         docs = self._metadata_collection.find(query, projection).sort("name", 1)
         keep = [
-            d for d in docs
-            if (hidden or not is_hidden(d["name"])) and (include_temp or not is_temporary(d["name"]))
+            d
+            for d in docs
+            if (hidden or not is_hidden(d["name"]))
+            and (include_temp or not is_temporary(d["name"]))
         ]
         if raw:
             return [self.Metadata._from_son(d) for d in keep]
@@ -440,7 +442,7 @@ class OmegaStore:
 
     def _apply_mixins(self) -> None:
         mixins = tuple(spec.load() for spec in self.plugins.mixins())
-        self.__class__ = _compose(self._base_class, mixins)
+        self.__class__ = _compose(self._base_class, mixins)  # type: ignore[arg-type]
 
     # -- objects --------------------------------------------------------------------------
     def put(
@@ -570,10 +572,10 @@ class OmegaStore:
             target = backend
         if interactive:
             return help(target)
-        return pydoc.render_doc(target, renderer=pydoc.plaintext)
+        return pydoc.render_doc(target, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compose(base: type, mixins: tuple[type, ...]) -> type:
     """The store class with ``mixins`` in front of ``base``, cached per set of mixins."""
     if not mixins:
