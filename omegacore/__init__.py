@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from omegacore.backend import BaseBackend
 from omegacore.errors import (
+    ConcurrentPutError,
     DoesNotExist,
     KindNotInstalled,
     OmegaError,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BaseBackend",
+    "ConcurrentPutError",
     "DoesNotExist",
     "KindNotInstalled",
     "KindSpec",

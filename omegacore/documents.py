@@ -33,6 +33,7 @@ class MetadataBase(DynamicDocument):
     gridfile: for blob kinds, the GridFS file holding the data.
     objid, uri, s3file: kept for omegaml compatibility.
     created, modified: maintained by the store (naive UTC datetimes).
+    generation: changes with every commit; commits compare-and-swap on it.
     """
 
     name = fields.StringField(required=True)
@@ -48,6 +49,7 @@ class MetadataBase(DynamicDocument):
     s3file = fields.DictField()
     created = fields.DateTimeField(default=utcnow)
     modified = fields.DateTimeField(default=utcnow)
+    generation = fields.ObjectIdField()
 
     meta: dict[str, Any] = {"abstract": True, "allow_inheritance": False}
 

@@ -14,6 +14,10 @@ class DoesNotExist(OmegaError, KeyError):
         return str(self.args[0]) if self.args else "object does not exist"
 
 
+class ConcurrentPutError(OmegaError):
+    """Another process replaced an object while this process was appending to it."""
+
+
 class KindNotInstalled(OmegaError, LookupError):
     """An object's kind is known from its metadata, but no installed plugin provides it."""
 

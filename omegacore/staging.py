@@ -13,6 +13,8 @@ from bson import ObjectId
 from mongoengine.fields import GridFSProxy
 from pymongo.collection import Collection
 
+from omegacore.errors import ConcurrentPutError
+
 if TYPE_CHECKING:
     from omegacore.documents import MetadataBase
     from omegacore.store import OmegaStore
@@ -39,6 +41,14 @@ class StagedPut:
         #: the metadata as stored before this put, or None for a new name
         self.previous_collection: str | None = self.meta.collection if self.meta.id else None
         self.previous_gridfile: Any = self.meta.gridfile_id if self.meta.id else None
+        self._expected: dict[str, Any] | None = None
+        if self.meta.id is not None:
+            self._expected = {
+                "_id": self.meta.id,
+                "generation": self.meta.generation,
+                "collection": self.previous_collection,
+                "gridfile": self.previous_gridfile,
+            }
         self.meta.kind_meta = dict(kind_meta or {})
         self.meta.collection = None
         self.meta.gridfile = None
@@ -98,11 +108,20 @@ class StagedPut:
     # -- ending ---------------------------------------------------------------------------
     def commit(self) -> MetadataBase:
         """Switch the metadata to the new data, then remove the data it replaced."""
-        previous = self.store._commit_metadata(self.meta)
+        previous = self.store._commit_metadata(self.meta, self._expected, self._check_conflict)
         self.committed = True
         if previous is not None:
             self.store._drop_data(previous, keep=self.meta)
         return self.meta
+
+    def _check_conflict(self, current: dict[str, Any]) -> None:
+        """Refuse to commit an append whose collection another put has replaced meanwhile."""
+        appending = self.meta.collection and self.meta.collection == self.previous_collection
+        if appending and current.get("collection") != self.previous_collection:
+            raise ConcurrentPutError(
+                f"{self.name!r} was replaced by another process while this put appended to "
+                "it; the appended data was removed, put again to append to the new data"
+            )
 
     def rollback(self) -> None:
         """Remove everything this put wrote; the stored object stays as it was."""

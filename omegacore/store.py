@@ -15,12 +15,11 @@ import shutil
 import sys
 import tempfile
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gridfs
 from bson import ObjectId
-from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -45,6 +44,8 @@ from omegacore.staging import StagedPut
 
 #: metadata fields that point at data or are optional; unset when a put does not set them
 _OPTIONAL_FIELDS = ("collection", "gridfile", "objid", "uri", "s3file")
+#: what a commit needs to know of the stored document it replaces
+_POINTER_FIELDS = {"_id": 1, "generation": 1, "collection": 1, "gridfile": 1}
 
 
 class OmegaStore:
@@ -136,8 +137,7 @@ class OmegaStore:
         except OperationFailure:
             # an index on the same keys exists already (e.g. created by omegaml)
             unique = any(
-                ix.get("unique") and list(ix["key"].items()) == keys
-                for ix in coll.list_indexes()
+                ix.get("unique") and list(ix["key"].items()) == keys for ix in coll.list_indexes()
             )
             if not unique:
                 raise
@@ -250,42 +250,62 @@ class OmegaStore:
             setattr(meta, key, value)
         return meta
 
-    def _commit_metadata(self, meta: MetadataBase) -> dict | None:
-        """Save ``meta`` in one atomic update; return the document it replaced, if any."""
+    def _commit_metadata(
+        self,
+        meta: MetadataBase,
+        expected: dict[str, Any] | None,
+        on_conflict: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any] | None:
+        """Save ``meta`` as a compare-and-swap on its generation; return what it replaced.
+
+        ``expected`` is the stored document this put started from (``_id``, ``generation``,
+        ``collection``, ``gridfile``), or None for a new name. If another process committed
+        in between, the swap is retried against what is stored now (last writer wins) after
+        ``on_conflict(current)`` had the chance to refuse. Each commit is one round trip
+        when nobody interferes. A plain compare-and-swap is used rather than
+        find_one_and_update because it is atomic on every MongoDB-wire server we support
+        (see docs/design.md, "Committing metadata").
+        """
         doc = meta.to_mongo().to_dict()
         doc.pop("_id", None)
         now = utcnow()
-        created = doc.pop("created", None) or now
         doc["modified"] = now
+        doc["generation"] = ObjectId()
         doc.setdefault("attributes", {})
         doc.setdefault("kind_meta", {})
-        update: dict[str, Any] = {
-            "$set": doc,
-            "$setOnInsert": {"_id": meta.id or ObjectId(), "created": created},
-        }
         unset = {f: "" for f in _OPTIONAL_FIELDS if f not in doc}
-        if unset:
-            update["$unset"] = unset
+        coll = self._metadata_collection
         query = self._query(meta.name, meta.bucket, meta.prefix)
-        for attempt in range(3):
-            try:
-                previous = self._metadata_collection.find_one_and_update(
-                    query, update, upsert=True, return_document=ReturnDocument.BEFORE
-                )
-                break
-            except DuplicateKeyError:  # a concurrent put inserted the same name first
-                if attempt == 2:
-                    raise
-        if previous is not None:
-            meta.id = previous["_id"]
-            meta.created = previous.get("created", created)
+        for _ in range(100):
+            if expected is None:
+                new_id = meta.id or ObjectId()
+                doc.setdefault("created", now)
+                try:
+                    coll.insert_one({"_id": new_id, **doc})
+                except DuplicateKeyError:  # a concurrent put created the name first
+                    current = coll.find_one(query, _POINTER_FIELDS)
+                else:
+                    meta.id, meta.created = new_id, doc["created"]
+                    break
+            else:
+                update: dict[str, Any] = {"$set": {k: v for k, v in doc.items() if k != "created"}}
+                if unset:
+                    update["$unset"] = unset
+                swap = {"_id": expected["_id"], "generation": expected.get("generation")}
+                if coll.update_one(swap, update).modified_count == 1:
+                    meta.id = expected["_id"]
+                    break
+                current = coll.find_one(query, _POINTER_FIELDS)
+            if current is not None and on_conflict is not None:
+                on_conflict(current)
+            expected = current
         else:
-            meta.id = update["$setOnInsert"]["_id"]
-            meta.created = created
+            raise RuntimeError(f"could not commit {meta.name!r}: too many concurrent writers")
         meta.modified = now
+        meta.generation = doc["generation"]
         meta._changed_fields = []
         meta._created = False
-        return previous
+        return expected
 
     def stage(
         self,
@@ -396,9 +416,7 @@ class OmegaStore:
                 backend = self._backends[kind] = spec.load()(model_store=self, data_store=self)
             return backend
         backend_cls = spec.load()
-        return backend_cls(
-            model_store=model_store or self, data_store=data_store or self, **kwargs
-        )
+        return backend_cls(model_store=model_store or self, data_store=data_store or self, **kwargs)
 
     def get_backend(
         self,
@@ -512,7 +530,11 @@ class OmegaStore:
         return self.get(*args, **kwargs)
 
     def drop(
-        self, name: str, force: bool = False, version: int = -1, report: bool = False,
+        self,
+        name: str,
+        force: bool = False,
+        version: int = -1,
+        report: bool = False,
         **kwargs: Any,
     ) -> bool | dict[str, bool]:
         """Drop an object (or every object matching a ``*`` pattern) and its data.
@@ -536,9 +558,14 @@ class OmegaStore:
         return True
 
     def _drop_one(self, name: str) -> bool:
-        previous = self._metadata_collection.find_one_and_delete(self._query(name))
-        if previous is None:
-            return False
+        coll = self._metadata_collection
+        while True:  # compare-and-delete, for the same reason commits compare-and-swap
+            previous = coll.find_one(self._query(name))
+            if previous is None:
+                return False
+            swap = {"_id": previous["_id"], "generation": previous.get("generation")}
+            if coll.delete_one(swap).deleted_count == 1:
+                break
         self._drop_data(previous)
         meta = self.Metadata._from_son(previous)
         self.plugins.pm.hook.omega_after_drop(store=self, name=name, meta=meta)

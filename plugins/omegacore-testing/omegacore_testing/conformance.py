@@ -136,7 +136,7 @@ class KindConformance:
         before = data_footprint(kind_store)
         meta_before = kind_store.metadata("kept")
 
-        def fail(meta: Any) -> None:
+        def fail(*args: Any) -> None:
             raise RuntimeError("injected failure before the metadata switch")
 
         monkeypatch.setattr(kind_store, "_commit_metadata", fail)
