@@ -7,10 +7,12 @@ plugins are loaded through entry points and import their libraries on first use.
 from __future__ import annotations
 
 from omegacore.backend import BaseBackend
+from omegacore.documents import MetadataBase
 from omegacore.errors import (
     ConcurrentPutError,
     DoesNotExist,
     KindNotInstalled,
+    NoKindForObject,
     OmegaError,
     PluginConflict,
     PluginLoadError,
@@ -30,7 +32,9 @@ __all__ = [
     "KindNotInstalled",
     "KindSpec",
     "LoadError",
+    "MetadataBase",
     "MixinSpec",
+    "NoKindForObject",
     "OmegaError",
     "OmegaStore",
     "PluginConflict",

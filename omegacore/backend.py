@@ -50,9 +50,20 @@ class BaseBackend:
         raise NotImplementedError(f"{cls.__name__} must implement supports()")
 
     def put(
-        self, obj: Any, name: str, attributes: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        obj: Any,
+        name: str,
+        attributes: dict[str, Any] | None = None,
+        replace: bool = False,
+        **kwargs: Any,
     ) -> MetadataBase:
-        """Store ``obj`` under ``name`` and return its committed metadata."""
+        """Store ``obj`` under ``name`` and return its committed metadata.
+
+        ``replace=True`` asks kinds that append to replace instead; ``kwargs`` are the
+        remaining keyword arguments given to ``store.put``. With an explicit
+        ``store.put(..., kind=...)`` the store does not ask ``supports`` first, so ``put``
+        validates its input itself and raises a clear TypeError/ValueError before writing.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement put()")
 
     def get(

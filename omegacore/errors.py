@@ -18,6 +18,10 @@ class ConcurrentPutError(OmegaError):
     """Another process replaced an object while this process was appending to it."""
 
 
+class NoKindForObject(OmegaError, TypeError):
+    """No installed kind supports an object given to ``put``; the message says what to install."""
+
+
 class KindNotInstalled(OmegaError, LookupError):
     """An object's kind is known from its metadata, but no installed plugin provides it."""
 

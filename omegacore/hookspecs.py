@@ -8,16 +8,21 @@ in step.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from omegacore.documents import MetadataBase
+    from omegacore.specs import KindSpec, MixinSpec
+    from omegacore.store import OmegaStore
 
 hookspec = pluggy.HookspecMarker("omegacore")
 hookimpl = pluggy.HookimplMarker("omegacore")
 
 
 @hookspec
-def omega_kinds() -> list[Any]:
+def omega_kinds() -> list[KindSpec]:
     """Declare the data kinds this plugin provides.
 
     Return a list of ``omegacore.KindSpec``. Called once when a store's plugins are loaded;
@@ -26,7 +31,7 @@ def omega_kinds() -> list[Any]:
 
 
 @hookspec
-def omega_mixins() -> list[Any]:
+def omega_mixins() -> list[MixinSpec]:
     """Declare the store mixins this plugin provides.
 
     Return a list of ``omegacore.MixinSpec``. Mixins are composed into the store class,
@@ -55,7 +60,9 @@ def omega_cli_commands(subparsers: Any) -> None:
 
 
 @hookspec
-def omega_before_put(store: Any, obj: Any, name: str, kind: str, kwargs: dict[str, Any]) -> None:
+def omega_before_put(
+    store: OmegaStore, obj: Any, name: str, kind: str, kwargs: dict[str, Any]
+) -> None:
     """Called before a backend stores ``obj``; may raise to refuse the put.
 
     Suited to validation, auditing and quotas. ``kwargs`` may be changed in place.
@@ -63,10 +70,10 @@ def omega_before_put(store: Any, obj: Any, name: str, kind: str, kwargs: dict[st
 
 
 @hookspec
-def omega_after_put(store: Any, meta: Any, name: str, kind: str) -> None:
-    """Called after ``obj`` was stored and its metadata ``meta`` committed."""
+def omega_after_put(store: OmegaStore, meta: MetadataBase, name: str, kind: str) -> None:
+    """Called after an object was stored under ``name`` and its metadata ``meta`` committed."""
 
 
 @hookspec
-def omega_after_drop(store: Any, name: str, meta: Any) -> None:
+def omega_after_drop(store: OmegaStore, name: str, meta: MetadataBase) -> None:
     """Called after the object ``name`` (whose former metadata is ``meta``) was dropped."""

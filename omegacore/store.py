@@ -28,7 +28,7 @@ from omegacore import settings
 from omegacore.backend import BaseBackend
 from omegacore.connection import connect, database_name, resolve_mongo_url
 from omegacore.documents import MetadataBase, metadata_class, utcnow
-from omegacore.errors import DoesNotExist, KindNotInstalled
+from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject
 from omegacore.filters import ensure_no_operators
 from omegacore.naming import (
     has_wildcard,
@@ -480,7 +480,7 @@ class OmegaStore:
         validate_name(name)
         backend = self.get_backend_byobj(obj, name, kind=kind, attributes=attributes, **kwargs)
         if backend is None:
-            raise TypeError(self._unsupported_message(obj))
+            raise NoKindForObject(self._unsupported_message(obj))
         hook = self.plugins.pm.hook
         hook.omega_before_put(store=self, obj=obj, name=name, kind=backend.KIND, kwargs=kwargs)
         meta = backend.put(obj, name, attributes=attributes, replace=replace, **kwargs)
@@ -595,7 +595,7 @@ class OmegaStore:
         else:
             backend = self.get_backend_byobj(name_or_obj, kind=kind)
             if backend is None:
-                raise TypeError(self._unsupported_message(name_or_obj))
+                raise NoKindForObject(self._unsupported_message(name_or_obj))
             target = backend
         if interactive:
             return help(target)

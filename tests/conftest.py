@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from support_kinds import SupportKindsPlugin  # noqa: E402
 
 from omegacore import OmegaStore  # noqa: E402
+from omegacore.plugins import refresh_entry_points  # noqa: E402
+
+Installer = Callable[..., None]
 
 
 @pytest.fixture
@@ -31,3 +35,26 @@ def core_store_factory(store_factory: Callable[..., OmegaStore]) -> Callable[...
 @pytest.fixture
 def core_store(core_store_factory: Callable[..., OmegaStore]) -> OmegaStore:
     return core_store_factory()
+
+
+@pytest.fixture
+def install_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Installer]:
+    """Install a real distribution (dist-info + module) on sys.path for one test."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+
+    def install(dist: str, module: str, source: str, version: str = "1.0") -> None:
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[omegacore.plugins]\n{dist} = {module}\n")
+        refresh_entry_points()
+
+    yield install
+    monkeypatch.undo()
+    for name in [m for m in sys.modules if m.startswith("acme_")]:
+        del sys.modules[name]
+    refresh_entry_points()

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
+from conftest import Installer
 
 from omegacore import (
     BaseBackend,
-    KindSpec,
     MixinSpec,
     OmegaStore,
     PluginConflict,
@@ -20,33 +17,6 @@ from omegacore import (
     PluginRegistry,
     hookimpl,
 )
-from omegacore.plugins import refresh_entry_points
-
-Installer = Callable[..., None]
-
-
-@pytest.fixture
-def install_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Installer]:
-    """Install a real distribution (dist-info + module) on sys.path for one test."""
-    site = tmp_path / "site"
-    site.mkdir()
-    monkeypatch.syspath_prepend(str(site))
-
-    def install(dist: str, module: str, source: str, version: str = "1.0") -> None:
-        (site / f"{module}.py").write_text(textwrap.dedent(source))
-        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        (info / "entry_points.txt").write_text(f"[omegacore.plugins]\n{dist} = {module}\n")
-        refresh_entry_points()
-
-    yield install
-    monkeypatch.undo()
-    for name in [m for m in sys.modules if m.startswith("acme_")]:
-        del sys.modules[name]
-    refresh_entry_points()
-
 
 KIND_SOURCE = """
 from omegacore import BaseBackend, KindSpec, hookimpl
