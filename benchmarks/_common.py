@@ -37,7 +37,9 @@ class Timing:
     cpu: float
 
 
-def measure(fn: Callable[[], Any], repeat: int = 3, setup: Callable[[], Any] | None = None) -> Timing:
+def measure(
+    fn: Callable[[], Any], repeat: int = 3, setup: Callable[[], Any] | None = None
+) -> Timing:
     """Run ``fn`` ``repeat`` times (``setup`` before each, untimed); return the medians."""
     walls, cpus = [], []
     for _ in range(repeat):
@@ -53,7 +55,10 @@ def measure(fn: Callable[[], Any], repeat: int = 3, setup: Callable[[], Any] | N
 def print_table(title: str, rows: list[tuple[str, Timing, Timing, float]]) -> None:
     """Rows of (operation, ours, baseline, target wall ratio); prints ratios and a verdict."""
     print(f"\n{title}")
-    header = f"{'operation':<28}{'ours s':>9}{'floor s':>9}{'wall x':>8}{'cpu ours':>10}{'target':>8}  ok"
+    header = (
+        f"{'operation':<28}{'ours s':>9}{'floor s':>9}{'wall x':>8}{'cpu ours':>10}"
+        f"{'target':>8}  ok"
+    )
     print(header)
     print("-" * len(header))
     for name, ours, base, target in rows:
