@@ -6,6 +6,7 @@ embedded default server (started on demand, see ``omegacore.server``).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import threading
 
@@ -16,6 +17,7 @@ from pymongo import MongoClient, uri_parser
 from omegacore import settings
 
 _lock = threading.Lock()
+_aliases: set[str] = set()
 
 
 def resolve_mongo_url(mongo_url: str | None = None) -> str:
@@ -52,4 +54,13 @@ def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClien
                 tz_aware=False,
             )
             client = get_connection(alias)
+            _aliases.add(alias)
     return alias, client
+
+
+@atexit.register
+def _disconnect_all() -> None:
+    """Close the clients this process opened, so the interpreter exits cleanly."""
+    for alias in list(_aliases):
+        mongoengine.disconnect(alias)
+
