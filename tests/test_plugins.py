@@ -210,12 +210,15 @@ def test_runtime_kind_selected_by_its_priority(core_store: OmegaStore) -> None:
     assert core_store.put(b"x", "high").kind == "test.allbytes"
 
 
-def test_import_omegacore_imports_no_heavy_library() -> None:
+def test_import_omegacore_imports_no_heavy_library(omega_database_url: str) -> None:
+    """Importing, listing plugins and opening a store (mixins composed) stay light."""
     code = (
         "import sys, omegacore\n"
         "from omegacore import OmegaStore\n"
         "from omegacore.plugins import PluginRegistry\n"
         "r = PluginRegistry(); r.kinds(); r.info()\n"
+        f"store = OmegaStore({omega_database_url!r}); store.list()\n"
+        "assert len(type(store).__mro__) >= 2\n"
         "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'tables', 'joblib') "
         "if m in sys.modules))\n"
     )
