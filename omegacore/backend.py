@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from gridfs.synchronous.grid_file import GridOut
+
     from omegacore.documents import MetadataBase
     from omegacore.staging import StagedPut
     from omegacore.store import OmegaStore
@@ -87,6 +89,19 @@ class BaseBackend:
         if meta is None:
             raise KeyError(f"{name!r} is not stored in {self.store!r}")
         return meta
+
+    def open_file(self, meta: MetadataBase) -> GridOut:
+        """A readable stream of the GridFS file ``meta`` points to (``read``, ``readinto``)."""
+        if meta.gridfile_id is None:
+            raise ValueError(f"{meta.name!r} ({meta.kind}) has no GridFS file")
+        return self.store.gridfs_bucket.open_download_stream(meta.gridfile_id)
+
+    def column_names(self, meta: MetadataBase) -> list[Any] | None:
+        """The stored object's column names in order, for kinds that have columns, else None.
+
+        Mixins such as column projection (``name[a:c]``) use it without knowing the kind.
+        """
+        return None
 
     def help(self, obj: Any = None) -> str:
         """Text shown by ``store.help`` for objects of this kind."""

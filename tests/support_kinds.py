@@ -30,7 +30,7 @@ class BytesBackend(BaseBackend):
 
     def get(self, name: str, version: int = -1, meta: Any = None, **kwargs: Any) -> bytes:
         meta = self.metadata(name, meta)
-        return self.store.gridfs_bucket.open_download_stream(meta.gridfile_id).read()
+        return self.open_file(meta).read()
 
 
 class LinesBackend(BaseBackend):
