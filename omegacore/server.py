@@ -42,6 +42,8 @@ import platformdirs
 import pymongo
 import pymongo.errors
 
+from omegacore import settings
+
 __all__ = [
     "ServerUnavailable",
     "data_dir",
@@ -95,7 +97,7 @@ def data_dir() -> Path:
     ``OMEGA_SERVER_DIR`` wins when set (tests and multi-user setups point it elsewhere);
     otherwise the per-user data directory, ``platformdirs.user_data_dir("omegacore")/server``.
     """
-    env = os.environ.get("OMEGA_SERVER_DIR")
+    env = settings.server_dir_from_env()
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir("omegacore")) / "server"

@@ -30,6 +30,11 @@ def mongo_url_from_env() -> str | None:
     return os.environ.get("OMEGA_MONGO_URL") or None
 
 
+def server_dir_from_env() -> str | None:
+    """The embedded server's directory named by ``OMEGA_SERVER_DIR``, or None for the default."""
+    return os.environ.get("OMEGA_SERVER_DIR") or None
+
+
 def hashed_names() -> bool:
     """Whether store keys are sha1-hashed (``OMEGA_STORE_HASHEDNAMES``, default on)."""
     return _flag("OMEGA_STORE_HASHEDNAMES", True)
