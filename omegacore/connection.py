@@ -6,7 +6,6 @@ embedded default server (started on demand, see ``omegacore.server``).
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import threading
 
@@ -38,11 +37,19 @@ def database_name(mongo_url: str) -> str:
     return parsed.get("database") or settings.DEFAULT_DATABASE
 
 
+def server_url(mongo_url: str) -> str:
+    """The URL without its database path: stores on one server share a client by it."""
+    head, sep, query = mongo_url.partition("?")
+    scheme, _, rest = head.partition("://")
+    hosts = rest.split("/", 1)[0]
+    return f"{scheme}://{hosts}/{sep}{query}"
+
+
 def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClient]:
     """Register (once) a mongoengine connection for the URL; return its alias and client.
 
-    The alias is derived from the URL so that every store on the same URL shares one
-    client and its connection pool.
+    The alias is derived from the URL; every store on the same server shares one client
+    and its connection pool, whatever database it uses.
     """
     alias = dbalias or "omegacore-" + hashlib.sha1(mongo_url.encode()).hexdigest()[:16]
     with _lock:
@@ -50,7 +57,10 @@ def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClien
             client = get_connection(alias)
         except mongoengine.connection.ConnectionFailure:
             mongoengine.register_connection(
-                alias, host=mongo_url, db=database_name(mongo_url), uuidRepresentation="standard",
+                alias,
+                host=server_url(mongo_url),
+                db=database_name(mongo_url),
+                uuidRepresentation="standard",
                 tz_aware=False,
             )
             client = get_connection(alias)
@@ -58,9 +68,9 @@ def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClien
     return alias, client
 
 
-@atexit.register
-def _disconnect_all() -> None:
-    """Close the clients this process opened, so the interpreter exits cleanly."""
-    for alias in list(_aliases):
-        mongoengine.disconnect(alias)
-
+def disconnect_all() -> None:
+    """Close the clients stores of this process opened (e.g. before stopping a test server)."""
+    with _lock:
+        for alias in sorted(_aliases):
+            mongoengine.disconnect(alias)
+        _aliases.clear()

@@ -20,6 +20,21 @@ if TYPE_CHECKING:
     from omegacore.store import OmegaStore
 
 
+#: a bytes-like object GridFS data can be written from
+Buffer = bytes | bytearray | memoryview
+#: how much of a buffer is copied at a time on its way to GridFS
+_SLICE = 8 * 1024 * 1024
+
+
+def _write_buffer(upload: Any, data: Buffer) -> None:
+    if isinstance(data, bytes):
+        upload.write(data)
+        return
+    view = memoryview(data).cast("B")
+    for start in range(0, len(view), _SLICE):
+        upload.write(view[start : start + _SLICE].tobytes())
+
+
 class StagedPut:
     """One put in progress. Use as a context manager; it commits on success.
 
@@ -37,7 +52,11 @@ class StagedPut:
     ) -> None:
         self.store = store
         self.name = name
-        self.meta: MetadataBase = store.make_metadata(name, kind, attributes=attributes)
+        existing = store.metadata(name)
+        #: the kind stored under the name before this put, or None for a new name
+        self.previous_kind: str | None = existing.kind if existing is not None else None
+        self.kind = kind
+        self.meta: MetadataBase = store.merge_metadata(existing, name, kind, attributes=attributes)
         #: the metadata as stored before this put, or None for a new name
         self.previous_collection: str | None = self.meta.collection if self.meta.id else None
         self.previous_gridfile: Any = self.meta.gridfile_id if self.meta.id else None
@@ -73,28 +92,33 @@ class StagedPut:
     def previous_collection_for_append(self) -> Collection | None:
         """The stored object's collection, to append to; None for a new name.
 
-        Appended documents are not removed automatically if the put fails: register
-        their removal with ``on_failure``.
+        Returns None too if the name was stored as another kind: a put never appends to
+        another kind's data. Appended documents are not removed automatically if the put
+        fails: register their removal with ``on_failure``.
         """
-        if not self.previous_collection:
+        if not self.previous_collection or self.previous_kind != self.kind:
             return None
         self.meta.collection = self.previous_collection
         return self.store.mongodb[self.previous_collection]
 
-    def put_file(self, data: bytes | BinaryIO | Iterable[bytes], ext: str = "data") -> ObjectId:
-        """Write bytes (or a readable file, or an iterable of byte chunks) to GridFS."""
+    def put_file(self, data: Buffer | BinaryIO | Iterable[Buffer], ext: str = "data") -> ObjectId:
+        """Write to GridFS: bytes-like data, a readable file, or an iterable of such chunks.
+
+        Bytes-like objects (``memoryview`` of an array, say) are written in slices, so at
+        most one slice is copied at a time.
+        """
         key = self.store.new_data_key(self.name, ext)
         bucket = self.store.gridfs_bucket
         with bucket.open_upload_stream(key) as upload:
             self._new_files.append(upload._id)
             if isinstance(data, (bytes, bytearray, memoryview)):
-                upload.write(data)
+                _write_buffer(upload, data)
             elif hasattr(data, "read"):
-                while chunk := data.read(8 * 1024 * 1024):
+                while chunk := data.read(_SLICE):
                     upload.write(chunk)
             else:
                 for chunk in data:
-                    upload.write(chunk)
+                    _write_buffer(upload, chunk)
         file_id = upload._id
         self.meta.gridfile = GridFSProxy(
             grid_id=file_id, db_alias=self.store.dbalias, collection_name=self.store.fs_collection

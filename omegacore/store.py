@@ -230,9 +230,21 @@ class OmegaStore:
 
         ``attributes=None`` keeps existing attributes, ``{}`` resets them, a dict updates them.
         """
+        existing = self.metadata(name, bucket=bucket, prefix=prefix)
+        return self.merge_metadata(existing, name, kind, bucket, prefix, **kwargs)
+
+    def merge_metadata(
+        self,
+        meta: MetadataBase | None,
+        name: str,
+        kind: str,
+        bucket: str | None = None,
+        prefix: str | None = None,
+        **kwargs: Any,
+    ) -> MetadataBase:
+        """``make_metadata`` for metadata already read (``meta``, or None for a new name)."""
         validate_name(name)
         attributes = kwargs.pop("attributes", None)
-        meta = self.metadata(name, bucket=bucket, prefix=prefix)
         if meta is None:
             meta = self.Metadata(
                 name=name,

@@ -68,6 +68,6 @@ class SupportKindsPlugin:
     @hookimpl
     def omega_kinds(self) -> list[KindSpec]:
         return [
-            KindSpec("test.bytes", BytesBackend, types=("builtins.bytes",), priority=5),
-            KindSpec("test.lines", LinesBackend, types=("builtins.list",), priority=5),
+            KindSpec("test.bytes", BytesBackend, types=("builtins.bytes",), priority=20),
+            KindSpec("test.lines", LinesBackend, types=("builtins.list",), priority=20),
         ]

@@ -205,8 +205,8 @@ def test_runtime_kind_selected_by_its_priority(core_store: OmegaStore) -> None:
             return Shout.put(self, obj.decode(), name, attributes)
 
     core_store.register_backend("test.allbytes", AllBytes, priority=1)
-    assert core_store.put(b"x", "low").kind == "test.bytes"  # test.bytes has priority 5
-    core_store.register_backend("test.allbytes", AllBytes, priority=9)
+    assert core_store.put(b"x", "low").kind == "test.bytes"  # test.bytes has priority 20
+    core_store.register_backend("test.allbytes", AllBytes, priority=99)
     assert core_store.put(b"x", "high").kind == "test.allbytes"
 
 

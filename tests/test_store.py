@@ -135,17 +135,23 @@ def test_explicit_kind_decides(core_store: OmegaStore) -> None:
     assert meta.kind == "test.bytes"
 
 
-def test_get_of_kind_without_plugin_names_distribution(core_store: OmegaStore) -> None:
-    core_store.put(b"x", "orphaned")
-    core_store.mongodb["metadata"].update_one({"name": "orphaned"},
-                                             {"$set": {"kind": "pandas.dfgroup"}})
-    with pytest.raises(KindNotInstalled, match="omegacore-pandas-dfgroup"):
-        core_store.get_backend_bykind("pandas.dfgroup") if not core_store.plugins.kind(
-            "pandas.dfgroup") else pytest.skip("pandas.dfgroup is installed")
-    core_store.mongodb["metadata"].update_one({"name": "orphaned"},
-                                             {"$set": {"kind": "acme.widget"}})
-    with pytest.raises(KindNotInstalled, match="acme.widget"):
-        core_store.get("orphaned")
+def test_get_of_kind_without_plugin_names_distribution(store_factory) -> None:
+    from support_kinds import SupportKindsPlugin
+
+    from omegacore import PluginRegistry
+
+    registry = PluginRegistry(load_entry_points=False)  # only the test kinds installed
+    registry.register(SupportKindsPlugin(), name="test-kinds")
+    store = store_factory(plugins=registry)
+    store.put(b"x", "orphaned")
+    store.mongodb["metadata"].update_one({"name": "orphaned"}, {"$set": {"kind": "pandas.dfgroup"}})
+    with pytest.raises(KindNotInstalled, match="install omegacore-pandas-dfgroup"):
+        store.get("orphaned")
+    store.mongodb["metadata"].update_one({"name": "orphaned"}, {"$set": {"kind": "acme.widget"}})
+    with pytest.raises(KindNotInstalled, match="provides kind 'acme.widget'"):
+        store.get("orphaned")
+    assert store.drop("orphaned") is True  # dropping needs no plugin
+    assert data_footprint(store) == ([], 0)
 
 
 def test_object_store_key_scheme(core_store_factory) -> None:
@@ -292,3 +298,27 @@ def test_hooks_before_and_after(core_store: OmegaStore) -> None:
     core_store.plugins.unregister("audit")
     core_store.put(b"x", "forbidden")
     assert core_store.get("forbidden") == b"x"
+
+
+def test_put_file_accepts_buffers_files_and_chunks(core_store: OmegaStore) -> None:
+    import io
+
+    data = bytes(range(256)) * 40_000  # about 10 MB, more than one slice
+    sources = {
+        "memoryview": memoryview(bytearray(data)),
+        "file": io.BytesIO(data),
+        "chunks": (memoryview(data)[i : i + 3_000_000] for i in range(0, len(data), 3_000_000)),
+    }
+    for label, source in sources.items():
+        with core_store.stage(label, kind="test.bytes") as staged:
+            staged.put_file(source)
+        assert core_store.get(label) == data, label
+
+
+def test_append_never_goes_into_another_kinds_data(core_store: OmegaStore) -> None:
+    core_store.put(b"blob", "mixed")
+    with core_store.stage("mixed", kind="test.lines") as staged:
+        assert staged.previous_kind == "test.bytes"
+        assert staged.previous_collection_for_append() is None
+        staged.new_collection().insert_one({"line": "x", "n": 0})
+    assert core_store.get("mixed") == ["x"]

@@ -16,6 +16,7 @@ import pytest
 from pymongo import MongoClient, uri_parser
 
 from omegacore import OmegaStore
+from omegacore.connection import disconnect_all
 
 
 def _with_database(url: str, database: str) -> str:
@@ -41,6 +42,7 @@ def omega_mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield state["url"]
     finally:
+        disconnect_all()  # while the server still answers, so closing is quick
         stop_server(directory)
 
 
