@@ -1,0 +1,3 @@
+"""omegacore-ndarray: numpy arrays as raw bytes in GridFS (kind ``ndarray.bin``)."""
+
+KIND = "ndarray.bin"

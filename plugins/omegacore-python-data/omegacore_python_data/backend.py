@@ -1,0 +1,202 @@
+"""The ``python.data`` backend: dicts, lists and tuples as documents in a collection.
+
+Each put stores its object as one document ``{"_id": ObjectId, "data": <object>}``
+(omegaml's layout), appended to the object's collection by default, so that
+``get(name)`` returns the list of the objects put so far, in order. See
+``omegacore_python_data.encoding`` for how values MongoDB cannot hold are tagged.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import bson
+from bson.objectid import ObjectId
+from omegacore import BaseBackend, MetadataBase
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+
+from omegacore_python_data import KIND
+from omegacore_python_data.cursor import PythonDataCursor
+from omegacore_python_data.encoding import (
+    CODEC_OPTIONS,
+    ENCODING,
+    MARKER_BYTES,
+    decode,
+    encode_document,
+)
+from omegacore_python_data.query import build_query, data_field
+
+#: keyword arguments accepted in ``index={"columns": [...], ...}``
+_INDEX_OPTIONS = frozenset({"unique", "sparse", "name"})
+
+
+def _is_ndarray(obj: Any) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(obj, np.ndarray)
+
+
+def index_keys(index: Any) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+    """Keys and options of the one (compound) index ``index`` asks for.
+
+    ``index`` is a field name or a list of them, each optionally prefixed with ``+``
+    (ascending, the default) or ``-`` (descending), or a dict ``{"columns": [...],
+    "unique": True, ...}``. Fields are those of the stored objects (``a.b`` for nested).
+    """
+    options: dict[str, Any] = {}
+    if isinstance(index, dict):
+        options = dict(index)
+        columns = options.pop("columns", None)
+        unknown = set(options) - _INDEX_OPTIONS
+        if columns is None or unknown:
+            raise ValueError(
+                "index={...} needs 'columns' and takes only "
+                f"{sorted(_INDEX_OPTIONS)} besides, got {sorted(index)}"
+            )
+    else:
+        columns = index
+    if isinstance(columns, str):
+        columns = [columns]
+    if not isinstance(columns, (list, tuple)) or not columns:
+        raise ValueError(
+            f"index must name at least one field, e.g. index=['x', '-y'], got {index!r}"
+        )
+    keys = []
+    for column in columns:
+        if not isinstance(column, str) or column in ("", "+", "-"):
+            raise ValueError(f"index fields must be non-empty strings, got {column!r}")
+        direction = DESCENDING if column[0] == "-" else ASCENDING
+        field = column[1:] if column[0] in "+-" else column
+        keys.append((data_field(field, "put(index=...)"), direction))
+    return keys, options
+
+
+class Backend(BaseBackend):
+    """Python data (dicts, lists, tuples; numpy arrays with ``as_pydata=True``) as documents.
+
+    ``put`` appends the object as a new document (``append=False`` or ``replace=True``
+    replaces all earlier ones); ``get`` returns the list of stored objects, optionally
+    filtered on their fields: ``get(name, x=1)``, ``get(name, x__gt=1)``,
+    ``get(name, filter={"a.b": 2})``; ``lazy=True`` returns a cursor.
+    """
+
+    KIND = KIND
+
+    @classmethod
+    def supports(
+        cls, obj: Any, name: str, as_pydata: bool = False, as_hdf: bool = False, **kwargs: Any
+    ) -> bool:
+        """dicts, lists and tuples; numpy arrays only with ``as_pydata=True``."""
+        if as_hdf:
+            return False
+        if isinstance(obj, (dict, list, tuple)):
+            return True
+        return bool(as_pydata) and _is_ndarray(obj)
+
+    def put(
+        self,
+        obj: Any,
+        name: str,
+        attributes: dict[str, Any] | None = None,
+        replace: bool = False,
+        append: bool | None = None,
+        index: Any = None,
+        as_many: bool = False,
+        as_pydata: bool = False,
+        **kwargs: Any,
+    ) -> MetadataBase:
+        """Store ``obj`` as a document under ``name``; return the committed metadata.
+
+        append: add to the objects stored before (default); ``False`` replaces them, as
+            does ``replace=True``.
+        index: create an index on these fields of the stored objects, e.g. ``["x", "-y"]``
+            (one compound index) or ``{"columns": ["x"], "unique": True}``.
+        as_many: store each item of a list or tuple as an object of its own.
+        as_pydata: accepted for numpy arrays (selects this kind); no other effect.
+        """
+        if kwargs:
+            raise TypeError(
+                f"{KIND} put() got unexpected keyword arguments {sorted(kwargs)}; it takes "
+                "attributes, append, replace, index and as_many"
+            )
+        if not (isinstance(obj, (dict, list, tuple)) or _is_ndarray(obj)):
+            raise TypeError(
+                f"{KIND} stores dicts, lists and tuples (and numpy arrays with as_pydata=True), "
+                f"got {type(obj).__module__}.{type(obj).__qualname__}"
+            )
+        if as_many and not isinstance(obj, (list, tuple)):
+            raise TypeError(
+                f"as_many=True needs a list or tuple of objects, got {type(obj).__name__}"
+            )
+        # everything that can fail on bad input happens before the first write
+        items = list(obj) if as_many else [obj]
+        ids = [ObjectId() for _ in items]
+        docs = [
+            encode_document(item, doc_id, where=f"obj[{i}]" if as_many else "obj")
+            for i, (item, doc_id) in enumerate(zip(items, ids, strict=True))
+        ]
+        keys, index_options = index_keys(index) if index else ([], {})
+        append = (True if append is None else bool(append)) and not replace
+        with self.stage(name, attributes, kind_meta={"encoding": ENCODING}) as staged:
+            coll = staged.previous_collection_for_append() if append else None
+            if coll is None:
+                coll = staged.new_collection()
+            else:
+                staged.on_failure(_undo_insert(coll, ids))
+            if docs:
+                coll.insert_many(docs, ordered=True)
+            if keys:
+                coll.create_index(keys, **index_options)
+            staged.meta.objid = ids[-1] if ids else None
+        return staged.meta
+
+    def get(
+        self,
+        name: str,
+        version: int = -1,
+        meta: MetadataBase | None = None,
+        filter: dict[str, Any] | None = None,
+        lazy: bool = False,
+        trusted: bool = False,
+        **kwargs: Any,
+    ) -> list[Any] | PythonDataCursor:
+        """The stored objects of ``name`` in the order they were put, filtered on their fields.
+
+        kwargs: ``field=value`` or ``field__op=value`` filters (op: eq, ne, gt, gte, lt, lte,
+            in, nin, exists); ``filter={...}`` takes field paths such as ``"a.b"`` and wins
+            over keywords on the same field. ``$`` operators need ``trusted=True``.
+        lazy: return a cursor that reads the objects as it is iterated.
+        """
+        meta = self.metadata(name, meta)
+        if meta.kind != KIND:
+            raise TypeError(
+                f"{name!r} is stored as kind {meta.kind!r}, not {KIND}; read it with "
+                "store.get(name), or as raw python data with store.get(name, force_python=True)"
+            )
+        query = build_query(filter, kwargs, trusted=trusted)
+        if not meta.collection:
+            raise ValueError(f"{name!r} has no collection in its metadata; put it again")
+        coll = self.store.mongodb[meta.collection]
+        if lazy:
+            return PythonDataCursor(coll, query)
+        return read_objects(coll, query)
+
+
+def read_objects(coll: Collection, query: dict[str, Any]) -> list[Any]:
+    """All stored objects matching ``query``, decoded batch by batch."""
+    out: list[Any] = []
+    batches = coll.find_raw_batches(query, {"_id": 0, "data": 1}, sort=[("_id", 1)])
+    for batch in batches:
+        tagged = MARKER_BYTES in batch
+        for doc in bson.decode_all(batch, CODEC_OPTIONS):
+            data = doc.get("data")
+            out.append(decode(data) if tagged else data)
+    return out
+
+
+def _undo_insert(coll: Collection, ids: list[ObjectId]) -> Any:
+    def undo() -> None:
+        coll.delete_many({"_id": {"$in": ids}})
+
+    return undo

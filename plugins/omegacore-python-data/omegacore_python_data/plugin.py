@@ -1,0 +1,35 @@
+"""Entry point of omegacore-python-data: declares the kind and the store mixin.
+
+Only import paths are given here, so listing plugins imports neither bson encoders nor numpy.
+"""
+
+from __future__ import annotations
+
+from omegacore import KindSpec, MixinSpec, hookimpl
+
+from omegacore_python_data import KIND
+
+
+@hookimpl
+def omega_kinds() -> list[KindSpec]:
+    """The ``python.data`` kind: python data as documents, asked last (priority 10)."""
+    return [
+        KindSpec(
+            KIND,
+            "omegacore_python_data.backend:Backend",
+            types=("builtins.dict", "builtins.list", "builtins.tuple", "numpy.ndarray"),
+            priority=10,
+            description="dict/list/tuple (ndarray with as_pydata=True) as documents",
+        )
+    ]
+
+
+@hookimpl
+def omega_mixins() -> list[MixinSpec]:
+    """Adds put_pyobj_as_document, get_python_data and get_object_as_python."""
+    return [
+        MixinSpec(
+            "omegacore_python_data.mixin:PythonDataMixin",
+            description="put_pyobj_as_document, get_python_data, get_object_as_python",
+        )
+    ]
