@@ -7,6 +7,10 @@ Compares, in one run and interleaved window by window (so both see the same mach
 (b) baseline: a second ``secantusd-py`` started by hand with the default oplog cap, client with
               pymongo's default retryable writes.
 
+A third column times ``OmegaStore.put`` of a small dict under a new name each time
+(kind python.data: metadata read, data insert, metadata commit) on our server, the work
+the embedded default does for a user over a long life.
+
 Each configuration inserts small documents (``{"i": i, "name": "x"}``) one ``insert_one`` at a
 time; the mean ms/insert is printed per window of 1000 inserts, followed by the ratio of the
 last window to the first. A flat server has a ratio near 1.
@@ -88,6 +92,14 @@ def time_window(coll: Any, start: int, count: int) -> float:
     return (time.perf_counter() - t0) * 1000.0 / count
 
 
+def time_store_window(store: Any, start: int, count: int) -> float:
+    """Put ``count`` small dicts under new names; return mean milliseconds per put."""
+    t0 = time.perf_counter()
+    for i in range(start, start + count):
+        store.put({"i": i, "name": "x"}, f"item/{i}")
+    return (time.perf_counter() - t0) * 1000.0 / count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--puts", type=int, default=20000, help="inserts per configuration")
@@ -114,23 +126,35 @@ def main(argv: list[str] | None = None) -> int:
             ours.database.command("ping")
             base.database.command("ping")
 
+            from omegacore import OmegaStore
+
+            store = OmegaStore(state["url"].replace("/?", "/benchstore?"))
+            store.put({"warm": True}, "warmup")  # connects, creates the metadata index
+
             print()
-            print(f"{'window':>13}  {'ours ms/insert':>14}  {'baseline ms/insert':>18}")
+            print(
+                f"{'window':>13}  {'ours ms/insert':>14}  {'baseline ms/insert':>18}"
+                f"  {'ours ms/store.put':>17}"
+            )
             ours_times: list[float] = []
             base_times: list[float] = []
+            put_times: list[float] = []
             for start in range(0, args.puts - args.puts % WINDOW, WINDOW):
                 ours_times.append(time_window(ours, start, WINDOW))
                 base_times.append(time_window(base, start, WINDOW))
+                put_times.append(time_store_window(store, start, WINDOW))
                 label = f"{start + 1}-{start + WINDOW}"
                 print(
-                    f"{label:>13}  {ours_times[-1]:>14.3f}  {base_times[-1]:>18.3f}",
+                    f"{label:>13}  {ours_times[-1]:>14.3f}  {base_times[-1]:>18.3f}"
+                    f"  {put_times[-1]:>17.3f}",
                     flush=True,
                 )
             print()
             print(
                 "last window / first window: "
                 f"ours {ours_times[-1] / ours_times[0]:.2f}x, "
-                f"baseline {base_times[-1] / base_times[0]:.2f}x"
+                f"baseline {base_times[-1] / base_times[0]:.2f}x, "
+                f"store.put {put_times[-1] / put_times[0]:.2f}x"
             )
         finally:
             for client in clients:

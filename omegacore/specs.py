@@ -23,6 +23,12 @@ def load_object(path: str) -> Any:
     return obj
 
 
+def _package_and_name(type_name: str) -> tuple[str, str]:
+    """``"pandas.core.frame.DataFrame"`` -> ``("pandas", "DataFrame")``."""
+    module, _, name = type_name.rpartition(".")
+    return module.split(".", 1)[0], name
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """A data kind a plugin provides.
@@ -30,8 +36,11 @@ class KindSpec:
     kind: the name stored in metadata, e.g. ``"pandas.dfrows"``.
     backend: ``"pkg.module:BackendClass"`` (a subclass of ``omegacore.backend.BaseBackend``)
         or the class itself (for kinds registered at run time).
-    types: fully qualified type names (``"pandas.core.frame.DataFrame"``) checked against
-        the object's MRO before the backend is imported; empty means "ask the backend".
+    types: type names (``"pandas.DataFrame"``) checked against the object's MRO before
+        the backend is imported; empty means "ask the backend". A name matches a class of
+        the same name from the same top-level package, so both the defining module
+        (``pandas.core.frame.DataFrame``) and the public one (``pandas.DataFrame``) work,
+        whichever ``__module__`` the library's version reports.
     priority: higher is asked first when choosing a backend for an object; ties are
         broken by kind name, so the choice never depends on installation order.
     distribution: filled in by the loader with the distribution that registered it.
@@ -57,8 +66,8 @@ class KindSpec:
         """Cheap pre-check by type name, so unrelated backends are never imported."""
         if not self.types:
             return True
-        names = {f"{t.__module__}.{t.__qualname__}" for t in type(obj).__mro__}
-        return any(t in names for t in self.types)
+        seen = {(t.__module__.split(".", 1)[0], t.__qualname__) for t in type(obj).__mro__}
+        return any(_package_and_name(t) in seen for t in self.types)
 
 
 @dataclass(frozen=True)

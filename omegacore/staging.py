@@ -6,6 +6,7 @@ the previous object of that name readable and unchanged, with no orphans behind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -14,6 +15,8 @@ from mongoengine.fields import GridFSProxy
 from pymongo.collection import Collection
 
 from omegacore.errors import ConcurrentPutError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from omegacore.documents import MetadataBase
@@ -161,11 +164,17 @@ class StagedPut:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None:
-            self.rollback()
+            try:
+                self.rollback()
+            except Exception:  # the put's own error is the one to report
+                log.exception("could not remove what the failed put of %r wrote", self.name)
             return
         try:
             self.commit()
         except BaseException:
             if not self.committed:
-                self.rollback()
+                try:
+                    self.rollback()
+                except Exception:
+                    log.exception("could not remove what the failed put of %r wrote", self.name)
             raise
