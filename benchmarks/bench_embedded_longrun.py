@@ -23,6 +23,7 @@ Run by hand, never from the test-suite:
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,11 @@ def time_window(coll: Any, start: int, count: int) -> float:
     return (time.perf_counter() - t0) * 1000.0 / count
 
 
+def drift(times: list[float]) -> float:
+    """How much slower the end of the run is than its start, robust to one noisy window."""
+    return statistics.median(times[-3:]) / statistics.median(times[:3])
+
+
 def time_store_window(store: Any, start: int, count: int) -> float:
     """Put ``count`` small dicts under new names; return mean milliseconds per put."""
     t0 = time.perf_counter()
@@ -151,10 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             print()
             print(
-                "last window / first window: "
-                f"ours {ours_times[-1] / ours_times[0]:.2f}x, "
-                f"baseline {base_times[-1] / base_times[0]:.2f}x, "
-                f"store.put {put_times[-1] / put_times[0]:.2f}x"
+                "median of the last 3 windows / median of the first 3 (1.0 = flat): "
+                f"ours {drift(ours_times):.2f}x, baseline {drift(base_times):.2f}x, "
+                f"store.put {drift(put_times):.2f}x"
             )
         finally:
             for client in clients:
