@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omegacore import OmegaStore
+from omegacore import NoKindForObject, OmegaStore
 
 
 def sample_objects() -> list[tuple[str, Any]]:
@@ -42,9 +42,7 @@ def main() -> int:
         for name, obj in sample_objects():
             try:
                 meta = store.put(obj, name)
-            except TypeError as exc:
-                if store.get_backend_byobj(obj, name=name) is not None:
-                    raise  # a kind is installed, so this is a real error
+            except NoKindForObject as exc:  # the message names the plugin to install
                 print(f"skip  {name}: {exc}")
                 continue
             stored.append(name)
