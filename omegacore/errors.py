@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 
 class OmegaError(Exception):
     """Base class of every omegacore error."""
@@ -32,3 +35,21 @@ class PluginConflict(OmegaError):
 
 class PluginLoadError(OmegaError):
     """A plugin failed to load while ``OMEGA_PLUGINS_STRICT`` is set."""
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the user's code: the first caller outside omegacore and its plugins.
+
+    A fixed ``stacklevel`` would point into a mixin as soon as one wraps the method, so
+    frames of modules named ``omegacore*`` (the core and every ``omegacore_*`` plugin)
+    and of pluggy are skipped.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_INTERNAL):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, category, stacklevel=level + 1)
+
+
+_INTERNAL = ("omegacore", "pluggy")

@@ -19,13 +19,13 @@ from __future__ import annotations
 import io
 import pickle
 import platform
-import warnings
 from typing import Any
 
 import joblib
 import sklearn
 from omegacore import BaseBackend
 from omegacore.documents import MetadataBase
+from omegacore.errors import warn
 from sklearn.base import BaseEstimator
 
 from omegacore_sklearn import KIND
@@ -144,13 +144,11 @@ class Backend(BaseBackend):
         kind_meta = meta.kind_meta or {}
         saved = kind_meta.get("sklearn_version")
         if saved and saved != sklearn.__version__:
-            warnings.warn(
+            warn(
                 f"{name!r} was saved with scikit-learn {saved} and is loaded with scikit-learn "
                 f"{sklearn.__version__}; loading may fail or predictions may differ. Fit and "
                 f"put the model again under scikit-learn {sklearn.__version__}, or load it "
-                f"with scikit-learn=={saved}.",
-                UserWarning,
-                stacklevel=3,
+                f"with scikit-learn=={saved}."
             )
         with self.open_file(meta) as stream:
             reader = PrefetchReader(stream)

@@ -3,8 +3,12 @@
 Installing this distribution adds pytest fixtures (``omega_mongo_url``, ``store``,
 ``store_factory``) that run against a real MongoDB-wire server, and base test classes
 that a kind plugin subclasses to prove it keeps the store's promises.
+``MixinConformance`` does the same for store mixins: composition in any order, keywords
+forwarded, ``super()`` called.
 """
 
 from omegacore_testing.conformance import KindConformance, data_footprint
+from omegacore_testing.mixins import MixinConformance
 
 __all__ = ["KindConformance", "data_footprint"]
+__all__ += ["MixinConformance"]

@@ -1,0 +1,1 @@
+"""omegacore-projection: column projection in object names (``store.get("sales[a:c]")``)."""
