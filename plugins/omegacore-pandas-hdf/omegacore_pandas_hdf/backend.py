@@ -131,9 +131,18 @@ class Backend(BaseBackend):
         return frame.columns.tolist() if isinstance(frame, pd.DataFrame) else None
 
     def get(
-        self, name: str, version: int = -1, meta: MetadataBase | None = None, **kwargs: Any
+        self,
+        name: str,
+        version: int = -1,
+        meta: MetadataBase | None = None,
+        columns: list[Any] | None = None,
+        **kwargs: Any,
     ) -> Any:
-        """The DataFrame or Series stored under ``name``."""
+        """The DataFrame or Series stored under ``name``; ``columns`` selects columns.
+
+        The file is read whole (HDF5 needs it complete); ``columns`` is applied after
+        reading, so that every kind with ``column_names`` honours ``get(columns=...)``.
+        """
         if kwargs:
             raise TypeError(
                 f"unexpected keyword arguments for getting a {KIND} object: "
@@ -152,4 +161,12 @@ class Backend(BaseBackend):
             frame = hdf.read(path, kind_meta.get("key"))
         finally:
             _remove(path)
-        return hdf.restore(frame, kind_meta.get("restore") or {})
+        frame = hdf.restore(frame, kind_meta.get("restore") or {})
+        if columns is None:
+            return frame
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise KeyError(
+                f"{name!r} has no columns {missing}; its columns are {list(frame.columns)}"
+            )
+        return frame[list(columns)]

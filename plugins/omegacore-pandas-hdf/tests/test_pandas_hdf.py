@@ -446,3 +446,15 @@ def test_missing_chunk_raises_and_cleans_up(hstore: OmegaStore) -> None:
     with pytest.raises(gridfs.errors.CorruptGridFile):
         hstore.get("torn")
     assert tmp_entries(hstore) == []
+
+
+def test_get_with_columns_selects_in_order(store) -> None:
+    import pandas as pd
+    import pytest
+    from pandas.testing import assert_frame_equal
+
+    df = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5], "c": ["x", "y"]})
+    store.put(df, "cols", as_hdf=True)
+    assert_frame_equal(store.get("cols", columns=["c", "a"]), df[["c", "a"]])
+    with pytest.raises(KeyError, match="columns are"):
+        store.get("cols", columns=["zz"])
