@@ -1,0 +1,226 @@
+"""The pandas.dfrows backend: DataFrames and Series as one document per row.
+
+The layout, the encoding and the filters come from ``omegacore_pandas`` (shared with the
+other pandas kinds); this module adds the store logic: staging, appending, indexes,
+timestamps and the get options.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from omegacore_pandas.layout import FrameLayout
+from omegacore_pandas.lazy import open_lazy
+from omegacore_pandas.query import build_query
+from omegacore_pandas.rows import (
+    index_keys,
+    iter_rows,
+    next_rowid,
+    prepare_rows,
+    read_rows,
+    write_rows,
+)
+from pymongo.collection import Collection
+
+from omegacore import BaseBackend
+from omegacore.documents import MetadataBase
+from omegacore.errors import warn
+
+#: the kinds whose data this backend reads (pandas.serows: Series written by omegaml)
+ROW_KINDS = ("pandas.dfrows", "pandas.serows")
+#: put() options besides the core ones; anything else is a mistake worth reporting
+_PUT_OPTIONS = ("append", "index", "timestamp", "chunksize", "ensure_compat")
+#: put() options of other kinds that may be passed as "off"
+_OTHER_KIND_OPTIONS = ("as_hdf", "groupby", "as_pydata")
+
+
+class DataFrameRowsBackend(BaseBackend):
+    """pandas DataFrames and Series stored as one MongoDB document per row.
+
+    Columns become fields, index levels become ``_idx#<n>_<name>`` fields and
+    ``_om#rowid`` keeps the row order. Rows can be appended, filtered on the server with
+    ``column__op=value`` arguments, projected with ``columns=[...]`` and read in chunks.
+    """
+
+    KIND = "pandas.dfrows"
+
+    @classmethod
+    def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
+        """DataFrames and Series, unless another kind was asked for (as_hdf, groupby)."""
+        if kwargs.get("as_hdf") or kwargs.get("groupby") is not None:
+            return False
+        return isinstance(obj, (pd.DataFrame, pd.Series))
+
+    # -- put ---------------------------------------------------------------------------------
+    def put(
+        self,
+        obj: Any,
+        name: str,
+        attributes: dict[str, Any] | None = None,
+        replace: bool = False,
+        append: bool | None = None,
+        index: Any = None,
+        timestamp: Any = None,
+        chunksize: int | None = None,
+        ensure_compat: bool = True,
+        **kwargs: Any,
+    ) -> MetadataBase:
+        """Store ``obj`` as rows; append to the stored rows unless ``append=False``/``replace``.
+
+        index: columns to index, ``+col`` ascending (default), ``-col`` descending,
+            ``@col`` 2dsphere; or ``{"columns": [...], **create_index options}``.
+        timestamp: True (column ``_created`` = now, UTC), a column name, a datetime
+            (``_created`` = that datetime) or ``(column, datetime)``.
+        chunksize: rows per insert command (default: about 4 MB of documents).
+        ensure_compat: accepted for compatibility; values are always checked.
+        """
+        _check_options(kwargs)
+        if not isinstance(obj, (pd.DataFrame, pd.Series)):
+            raise TypeError(f"{self.KIND} stores DataFrames and Series, not {type(obj).__name__}")
+        if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
+            raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
+        if timestamp is not None and timestamp is not False:
+            obj = _with_timestamp(obj, timestamp)
+        store = self.store
+        previous = store.metadata(name)
+        appending = (
+            not replace
+            and append is not False
+            and previous is not None
+            and previous.kind in ROW_KINDS
+            and bool(previous.collection)
+        )
+        layout = FrameLayout.from_frame(obj)
+        start = 0
+        stored_layout = None
+        if appending:
+            assert previous is not None
+            stored_layout = FrameLayout.from_kind_meta(previous.kind_meta or {}, previous.kind)
+            layout.check_append(stored_layout)
+            start = next_rowid(previous.kind_meta or {}, store.mongodb[previous.collection])
+            if append is None:
+                warn(
+                    f"{name!r} exists: appending {len(obj)} rows. Pass append=True to "
+                    "silence this warning, or append=False to replace the stored rows"
+                )
+        encoder = prepare_rows(obj, layout, start_rowid=start)  # checks every value
+        keys, options = index_keys(index, layout) if index is not None else ([], {})
+        with self.stage(name, attributes) as staged:
+            collection = staged.previous_collection_for_append() if appending else None
+            created = collection is None
+            if collection is None:
+                collection = staged.new_collection()
+            else:
+                staged.on_failure(_deleter(collection, encoder.ids.filters))
+            if keys and not created:
+                collection.create_index(keys, **options)
+            write_rows(collection, encoder, chunksize=chunksize)
+            if keys and created:
+                collection.create_index(keys, **options)  # faster after the inserts
+            final = layout.merged_with(stored_layout) if stored_layout is not None else layout
+            staged.meta.kind_meta = final.to_kind_meta(rows=start + len(obj))
+        return staged.meta
+
+    # -- get ---------------------------------------------------------------------------------
+    def get(
+        self,
+        name: str,
+        version: int = -1,
+        meta: MetadataBase | None = None,
+        columns: Sequence[Hashable] | None = None,
+        lazy: bool = False,
+        filter: Mapping[Hashable, Any] | None = None,
+        is_series: bool = False,
+        chunksize: int | None = None,
+        trusted: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """The stored DataFrame or Series (or an iterator of chunks with ``chunksize``).
+
+        columns: only these columns. filter / keyword arguments: ``column__op=value``
+            criteria run on the server (``filter`` wins where both name the same key).
+        is_series: return the first column as a Series.
+        trusted: let raw MongoDB operators in the filter through (own code only).
+        lazy: a lazy frame (MDataFrame), see ``omegacore_pandas.lazy.open_lazy``.
+        """
+        meta = self.metadata(name, meta)
+        criteria: dict[Any, Any] = dict(kwargs)
+        criteria.update(filter or {})
+        if lazy:
+            return open_lazy(self.store, name, meta, columns=columns, filter=criteria,
+                             is_series=is_series, chunksize=chunksize, trusted=trusted)
+        layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
+        query = build_query(criteria, layout, trusted=trusted, where=f"get({name!r})")
+        as_series = True if is_series else None
+        if not meta.collection:
+            raise ValueError(f"{name!r} has no row collection; its metadata is incomplete")
+        collection = self.store.mongodb[meta.collection]
+        if chunksize is not None:
+            return iter_rows(collection, layout, chunksize, query=query, columns=columns,
+                             as_series=as_series)
+        return read_rows(collection, layout, query=query, columns=columns, as_series=as_series)
+
+
+    def column_names(self, meta: MetadataBase) -> list[Any] | None:
+        """The stored DataFrame's column names in order (None for a Series)."""
+        layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
+        if layout.obj_type == "Series":
+            return None
+        return [spec.name for spec in layout.columns]
+
+
+class SeriesRowsBackend(DataFrameRowsBackend):
+    """Series stored by omegaml 0.18 (kind ``pandas.serows``); read only.
+
+    New Series are stored as ``pandas.dfrows``; this kind never claims an object.
+    """
+
+    KIND = "pandas.serows"
+
+    @classmethod
+    def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
+        return False
+
+
+def _deleter(collection: Collection, filters: Callable[[], list[dict[str, Any]]]
+             ) -> Callable[[], None]:
+    """An undo for an append: delete the rows it inserted (by their id ranges)."""
+
+    def undo() -> None:
+        for spec in filters():
+            collection.delete_many(spec)
+
+    return undo
+
+
+def _check_options(kwargs: dict[str, Any]) -> None:
+    unknown = [k for k in kwargs if k not in _OTHER_KIND_OPTIONS]
+    if unknown:
+        raise TypeError(
+            f"pandas.dfrows put() got unexpected options {unknown}; it takes "
+            f"{', '.join(_PUT_OPTIONS)} (and attributes, replace)"
+        )
+
+
+def _with_timestamp(obj: pd.DataFrame | pd.Series, timestamp: Any) -> pd.DataFrame:
+    """A shallow copy of ``obj`` with the timestamp column (the caller's frame is kept)."""
+    now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+    if timestamp is True:
+        column, value = "_created", now
+    elif isinstance(timestamp, str):
+        column, value = timestamp, now
+    elif isinstance(timestamp, _dt.datetime):
+        column, value = "_created", timestamp
+    elif isinstance(timestamp, tuple) and len(timestamp) == 2:
+        column, value = timestamp
+    else:
+        raise ValueError(
+            "timestamp must be True, a column name, a datetime or (column, datetime), "
+            f"got {timestamp!r}"
+        )
+    frame = obj.to_frame() if isinstance(obj, pd.Series) else obj.copy(deep=False)
+    frame[column] = pd.Timestamp(value)
+    return frame

@@ -1,0 +1,41 @@
+"""The entry point of lazy frames: ``open_lazy(store, name, meta)``.
+
+``store.get(name, lazy=True)`` and ``store.getl(name)`` on row kinds come here and get an
+``MDataFrame`` (an ``MSeries`` for stored Series or ``is_series=True``): filters,
+projections, sorting, windows and aggregations run on the server, and data is read only
+when asked for (see ``omegacore_pandas.mdataframe``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+
+def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | None = None,
+              filter: Mapping[Hashable, Any] | None = None, is_series: bool = False,
+              chunksize: int | None = None, trusted: bool = False, **kwargs: Any) -> Any:
+    """A lazy frame (MDataFrame) for the stored object ``name`` with metadata ``meta``.
+
+    columns: only these columns. filter: ``column__op=value`` criteria (more criteria may
+    come as keyword arguments). is_series: a lazy Series of the first column.
+    chunksize: the default chunk size of ``iterchunks()``. trusted: accept raw MongoDB
+    operators in the filter (own code only). Reads no data; checks the names now.
+    """
+    from omegacore_pandas.layout import FrameLayout
+    from omegacore_pandas.mdataframe import open_frame
+    from omegacore_pandas.plan import Source
+
+    if not getattr(meta, "collection", None):
+        raise ValueError(f"{name!r} has no row collection; its metadata is incomplete")
+    if chunksize is not None and (
+        not isinstance(chunksize, int) or isinstance(chunksize, bool) or chunksize < 1
+    ):
+        raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
+    layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
+    source = Source(store.mongodb[meta.collection], layout, name)
+    criteria: dict[Hashable, Any] = {}
+    criteria.update(kwargs)
+    criteria.update(filter or {})
+    return open_frame(source, columns=columns, criteria=criteria, is_series=is_series,
+                      chunksize=chunksize, trusted=trusted)
