@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from bson import json_util
 from omegacore_pandas.layout import FrameLayout
 from omegacore_pandas.mdataframe import MDataFrame, MSeries, open_frame
 from omegacore_pandas.plan import Source
@@ -48,7 +50,8 @@ def _frames() -> dict[str, Any]:
     idx = pd.MultiIndex.from_product([["a", "b", "c"], [1, 2]], names=["letter", "num"])
     return {
         "ints": pd.DataFrame({"a": np.arange(6, dtype="int32"), "b": np.arange(6) * 10}),
-        "floats": pd.DataFrame({"f": [1.5, np.nan, -2.0], "g": np.float32([1, 2, 3])}),
+        "floats": pd.DataFrame({"f": [1.5, np.nan, -2.0],
+                                "g": np.array([1, 2, 3], dtype="float32")}),
         "strings": pd.DataFrame({"s": ["x", None, "zz"], "o": ["p", 1, None]}),
         "datetimes": pd.DataFrame(
             {"t": pd.date_range("2024-03-30", periods=4, freq="7h", tz="Europe/Zurich")
@@ -224,13 +227,30 @@ def test_masks(sales: Any) -> None:
     assert_series_equal(mdf.f[mdf.x > 7].value, df.f[df.x > 7])
     with pytest.raises(ValueError, match="ambiguous"):
         bool(mdf.x > 3)
+    with pytest.raises(TypeError, match="combine"):
+        (mdf.x > 3) & True  # noqa: B018
+    with pytest.raises(TypeError, match="two lazy columns"):
+        mdf.x > mdf.f  # noqa: B015
+
+
+def test_masks_belong_to_their_frame(store: OmegaStore, sales: Any) -> None:
+    df, mdf = sales
+    store.put(df, "copy", append=False)
+    other = store.getl("copy")
+    with pytest.raises(ValueError, match="another lazy frame"):
+        mdf[other.x > 3]
+    with pytest.raises(ValueError, match="different lazy frames"):
+        (mdf.x > 3) & (other.x > 3)  # noqa: B018
+    derived = mdf[mdf.s == "s1"][["x", "f"]]
+    assert_frame_equal(derived[mdf.x > 5].value, df[(df.s == "s1") & (df.x > 5)][["x", "f"]])
 
 
 def test_query_operators(sales: Any) -> None:
     df, mdf = sales
-    cases = [
-        ({"x__gte": 7}, df.x >= 7), ({"x": 2}, df.x == 2), ({"x__in": [1, 2]}, df.x.isin([1, 2])),
-        ({"x__nin": [1, 2]}, ~df.x.isin([1, 2])), ({"s__startswith": "s1"}, df.s.str.startswith("s1")),
+    cases: list[tuple[dict[str, Any], pd.Series]] = [
+        ({"x__gte": 7}, df.x >= 7), ({"x": 2}, df.x == 2),
+        ({"x__in": [1, 2]}, df.x.isin([1, 2])), ({"x__nin": [1, 2]}, ~df.x.isin([1, 2])),
+        ({"s__startswith": "s1"}, df.s.str.startswith("s1")),
         ({"s__contains": "4"}, df.s.str.contains("4")), ({"f__isnull": True}, df.f.isnull()),
         ({"t__between": ("2024-01-02", "2024-01-03")},
          df.t.between(pd.Timestamp("2024-01-02", tz="Europe/Zurich"),
@@ -325,14 +345,17 @@ def test_sort(sales: Any) -> None:
          df.sort_values("f", na_position="first", kind="stable")),
         (mdf.sort_values(["c", "x"], ascending=[False, True]),
          df.sort_values(["c", "x"], ascending=[False, True], kind="stable")),
-        (mdf.sort_values("t", ascending=False), df.sort_values("t", ascending=False, kind="stable")),
+        (mdf.sort_values("t", ascending=False),
+         df.sort_values("t", ascending=False, kind="stable")),
         (mdf.sort_values("i"), df.sort_values("i", kind="stable")),
-        (mdf.sort("x").sort("s"), df.sort_values("x", kind="stable").sort_values("s", kind="stable")),
+        (mdf.sort("x").sort("s"),
+         df.sort_values("x", kind="stable").sort_values("s", kind="stable")),
         (mdf[mdf.x > 5].sort("-f").head(8), df[df.x > 5].sort_values("f", ascending=False,
                                                                     kind="stable").head(8)),
         (mdf.head(30).sort("s"), df.head(30).sort_values("s", kind="stable")),
         (mdf.sort("-x").tail(4), df.sort_values("x", ascending=False, kind="stable").tail(4)),
-        (mdf.sort("-x").iloc[[0, 5]], df.sort_values("x", ascending=False, kind="stable").iloc[[0, 5]]),
+        (mdf.sort("-x").iloc[[0, 5]],
+         df.sort_values("x", ascending=False, kind="stable").iloc[[0, 5]]),
         (mdf.sort("f").sort_index(), df),
     ]
     for lazy, expected in cases:
@@ -526,7 +549,7 @@ def test_merge(store: OmegaStore, sales: Any) -> None:
     with pytest.raises(ValueError, match="outer"):
         mdf.merge(right, on="s", how="outer")
     with pytest.raises(TypeError, match="lazy frame"):
-        mdf.merge(cities, on="s")  # type: ignore[arg-type]
+        mdf.merge(cities, on="s")
     with pytest.raises(ValueError, match="stored frame"):
         mdf.merge(right.head(2), on="s")
 
@@ -557,3 +580,62 @@ def test_empty_results_are_empty_frames(store: OmegaStore, sales: Any) -> None:
     store.put(pd.DataFrame({"s": ["zz"], "pop": [1]}), "cities", append=False)
     assert_frame_equal(mdf.merge(store.getl("cities"), on="s").value,
                        pd.merge(df, pd.DataFrame({"s": ["zz"], "pop": [1]}), on="s"))
+
+
+# ------------------------------------------------------------------------------------------
+# windows on stored rows seek by row id (an index range instead of sort + skip + limit)
+# ------------------------------------------------------------------------------------------
+def test_windows_seek_by_row_id_and_stay_exact_with_gaps(store: OmegaStore, sales: Any) -> None:
+    df, mdf = sales
+    assert mdf.head(10).explain()["find"]["filter"] == {"_om#rowid": {"$lt": 10}}
+    assert mdf.tail(5).explain()["find"]["filter"] == {"_om#rowid": {"$gte": 235, "$lt": 240}}
+    assert mdf.iloc[100:110].explain()["find"]["filter"] == {
+        "_om#rowid": {"$gte": 100, "$lt": 110}}
+    assert mdf.iloc[[7, 3]].explain()["find"]["filter"] == {"_om#rowid": {"$in": [3, 7]}}
+    for lazy, expected in ((mdf.head(10), df.head(10)), (mdf.tail(5), df.tail(5)),
+                           (mdf.iloc[100:110], df.iloc[100:110]), (mdf.iloc[-7:-2], df.iloc[-7:-2]),
+                           (mdf.iloc[[7, 3, 7]], df.iloc[[7, 3, 7]])):
+        assert_frame_equal(lazy.value, expected)
+    # rows removed behind the store's back: positions are no longer row ids
+    meta = store.metadata("sales")
+    assert meta is not None
+    store.mongodb[meta.collection].delete_many({"_om#rowid": {"$in": [3, 238]}})
+    gappy = df.drop(index=[3, 238])
+    mdf = store.getl("sales")
+    for lazy, expected in ((mdf.head(10), gappy.head(10)), (mdf.tail(5), gappy.tail(5)),
+                           (mdf.iloc[100:110], gappy.iloc[100:110]),
+                           (mdf.iloc[[7, 3]], gappy.iloc[[7, 3]])):
+        assert "_om#rowid" not in str(lazy.explain().get("find", {}).get("filter"))
+        assert_frame_equal(lazy.value, expected)
+    # appended rows: the tail is the new rows
+    more = make_sales(6, seed=3)
+    store.put(more, "sales", append=True)
+    appended = store.getl("sales")
+    assert appended.tail(4).explain()["find"]["filter"] == {
+        "_om#rowid": {"$gte": 242, "$lt": 246}}
+    assert_frame_equal(appended.tail(4).value, more.tail(4))
+    assert_frame_equal(appended.tail(4).value, store.get("sales").tail(4))
+
+
+def test_data_written_by_omegaml(store: OmegaStore) -> None:
+    dump = json_util.loads((Path(__file__).parent / "data" / "omegaml-0.18.json").read_text())
+    for item in dump["objects"]:
+        meta = dict(item["metadata"])
+        meta["bucket"], meta["prefix"] = store.bucket, store.prefix
+        store._metadata_collection.insert_one(meta)
+        store.mongodb[meta["collection"]].insert_many(item["documents"])
+    names = store.list()
+    assert names
+    for name in names:
+        eager = store.get(name)
+        lazy = store.getl(name)
+        if isinstance(eager, pd.Series):
+            assert_series_equal(lazy.value, eager)
+            assert_series_equal(lazy.head(2).value, eager.head(2))
+            assert_series_equal(lazy.tail(2).value, eager.tail(2))
+        else:
+            assert_frame_equal(lazy.value, eager)
+            assert_frame_equal(lazy.head(2).value, eager.head(2))
+            assert_frame_equal(lazy.iloc[1:3].value, eager.iloc[1:3])
+            assert_frame_equal(lazy.tail(2).value, eager.tail(2))
+            assert_series_equal(lazy.count(), eager.count())

@@ -14,6 +14,8 @@ pandas.dfgroup, lazy frames) share, so none of them copies it:
 - ``query``: ``column__op=value`` filters to MongoDB queries (``build_query``)
 - ``progress``: progress bars for long work (``progress_bar``)
 - ``rows``: the high-level functions: ``write_frame``, ``read_frame``, ``iter_frame_chunks``
+- ``lazy``, ``plan``, ``mdataframe``, ``aggregate``, ``merge``: lazy frames (``MDataFrame``)
+  whose filters, projections, sorting, windows, groupby and merges run on the server
 
 Importing this package imports nothing heavy; import the modules you need.
 """

@@ -33,7 +33,9 @@ def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | No
     ):
         raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
     layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
-    source = Source(store.mongodb[meta.collection], layout, name)
+    ours = (meta.kind_meta or {}).get("omegacore") or {}
+    rows = ours.get("rows") if isinstance(ours.get("rows"), int) else None
+    source = Source(store.mongodb[meta.collection], layout, name, rows=rows)
     criteria: dict[Hashable, Any] = {}
     criteria.update(kwargs)
     criteria.update(filter or {})

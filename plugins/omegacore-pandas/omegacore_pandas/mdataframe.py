@@ -20,6 +20,7 @@ unmodified lazy frame is exactly what ``store.get(name)`` returns.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,6 @@ from omegacore_pandas.plan import (
     iter_plan,
     read_plan,
     sort_stage,
-    spec_of,
 )
 from omegacore_pandas.query import build_query, combine, condition
 
@@ -178,7 +178,8 @@ class MDataFrame:
     def explain(self) -> dict[str, Any]:
         """What the server will be asked: ``{"find": ...}`` or ``{"aggregate": [...]}``.
 
-        Only counts rows if the plan needs it (``tail`` and negative positions).
+        Reads no rows; counts rows where the plan needs it (negative positions, and the
+        row id checks of windows on stored rows).
         """
         return explain_plan(self._source, self._compile(), self._read_columns())
 
@@ -679,7 +680,11 @@ def _period(spec: FieldSpec, label: Any) -> tuple[pd.Timestamp, pd.Timestamp] | 
     if not isinstance(label, str) or not isinstance(spec.codec, DatetimeCodec):
         return None
     try:
-        period = pd.Period(label)
+        if pd.Timestamp(label).tz is not None:
+            return None  # an instant with its offset: compared exactly
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            period = pd.Period(label)
     except (ValueError, TypeError):
         return None
     return period.start_time, period.end_time
@@ -694,11 +699,6 @@ def _as_int(value: Any, where: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{where} needs an int, got {value!r}")
     return int(value)
-
-
-def spec_for(frame: MDataFrame, name: Hashable, where: str) -> FieldSpec:
-    """The column or index level spec ``name`` of a lazy frame."""
-    return spec_of(frame._layout, name, where)
 
 
 def open_frame(source: Source, columns: Sequence[Hashable] | None = None,

@@ -64,6 +64,8 @@ class Source:
     base: tuple[dict[str, Any], ...] = ()
     order: SortKeys = ((ROWID_FIELD, ASCENDING),)
     presorted: bool = False
+    #: rows ever written (the next row id), from the metadata; lets ``tail`` seek by row id
+    rows: int | None = None
     cast: Callable[[Any], Any] | None = field(default=None, compare=False)
 
     def finish(self, obj: Any) -> Any:
@@ -244,7 +246,6 @@ class Compiled:
     order: SortKeys | None
     take: list[int] | None = None
     empty: bool = False
-    notes: list[str] = field(default_factory=list)
 
     @property
     def ordered(self) -> bool:
@@ -259,13 +260,28 @@ def compile_plan(source: Source, stages: Sequence[Stage], client_take: bool = Tr
     the positions and picks them client-side (keeps pandas' order and repeats); otherwise
     positions are selected on the server.
     """
+    stages = list(stages)
+    take: list[int] | None = None
+    if source.stored and stages and isinstance(stages[0], (Window, Take)):
+        first = stages[0]
+        if isinstance(first, Window):
+            seek = seek_window(source, first)
+            if seek is not None:
+                stages[0] = Match(seek)
+        elif first.positions and min(first.positions) >= 0:
+            wanted = sorted(set(first.positions))
+            if seek_window(source, Window(wanted[0], wanted[-1] + 1)) is not None:
+                # positions are row ids: read just those rows (in row order)
+                stages[0] = Match({ROWID_FIELD: {"$in": wanted}})
+                if client_take and len(stages) == 1:
+                    where = {p: i for i, p in enumerate(wanted)}
+                    take = [where[p] for p in first.positions]
     pipe: list[dict[str, Any]] = list(source.base)
     order: SortKeys | None = source.order if source.presorted else None
     find: dict[str, Any] | None = (
         {"filter": [], "sort": None, "skip": 0, "limit": None} if source.stored else None
     )
     phase = 0  # find shape: 0 filters, 1 sorted, 2 windowed
-    take: list[int] | None = None
     empty = False
     for i, stage in enumerate(stages):
         last = i == len(stages) - 1
@@ -332,6 +348,39 @@ def compile_plan(source: Source, stages: Sequence[Stage], client_take: bool = Tr
         if find["limit"] == 0:
             find["filter"], find["limit"] = NOTHING, None
     return Compiled(pipe, find, order, take, empty)
+
+
+def seek_window(source: Source, window: Window) -> dict[str, Any] | None:
+    """A row id range filter selecting exactly the rows of a leading window, or None.
+
+    Row ids are unique non-negative ints below ``source.rows``; where those below ``stop``
+    are all present (checked by an index count), position ``p`` is row id ``p``, and a
+    range filter (served by the row id index) replaces sort + skip + limit, which some
+    servers run by scanning the whole collection. ``tail(n)`` checks that the ``n``
+    highest possible row ids are all present.
+    """
+    start, stop = window.start, window.stop
+    count = source.collection.count_documents
+    if (start is None or start >= 0) and stop is not None and stop > 0:
+        lo = start or 0
+        if lo >= stop or (lo and source.layout.source != "omegacore"):
+            return None  # positions are row ids only where row ids are unique (ours)
+        _ensure_rowid_index(source)
+        if count({ROWID_FIELD: {"$lt": stop}}) != stop:
+            return None
+        return {ROWID_FIELD: {"$gte": lo, "$lt": stop}} if lo else {ROWID_FIELD: {"$lt": stop}}
+    if source.rows is not None and start is not None and start < 0 and (
+        stop is None or start < stop <= 0
+    ):
+        first = source.rows + start
+        if first < 0:
+            return None
+        _ensure_rowid_index(source)
+        if count({ROWID_FIELD: {"$gte": first}}) != -start:
+            return None
+        end = source.rows + (stop or 0)
+        return {ROWID_FIELD: {"$gte": first, "$lt": end}}
+    return None
 
 
 def _compose_find(skip: int, limit: int | None, skip2: int, limit2: int | None
@@ -412,14 +461,22 @@ def ensure_order_index(source: Source, compiled: Compiled) -> None:
         return
     if compiled.order[0][0] != ROWID_FIELD:
         return
-    name = source.collection.full_name
+    _ensure_rowid_index(source)
+
+
+def _ensure_rowid_index(source: Source) -> None:
+    collection = source.collection
+    name = collection.full_name
     if name in _rowid_indexed:
         return
+    _rowid_indexed.add(name)
     try:
-        source.collection.create_index([(ROWID_FIELD, ASCENDING)])
+        # never create a collection that a concurrent put has just replaced and dropped
+        if collection.name in collection.database.list_collection_names(
+                filter={"name": collection.name}):
+            collection.create_index([(ROWID_FIELD, ASCENDING)])
     except (OperationFailure, PyMongoError):
         pass
-    _rowid_indexed.add(name)
 
 
 def batch_size(layout: FrameLayout) -> int:
@@ -503,11 +560,6 @@ def explain_plan(source: Source, compiled: Compiled, columns: Sequence[Hashable]
     if compiled.take is not None:
         out["take"] = list(compiled.take)
     return out
-
-
-def as_pipeline(compiled: Compiled) -> list[dict[str, Any]]:
-    """The plan as pipeline stages (to put aggregation stages after)."""
-    return list(compiled.pipeline)
 
 
 def empty_frame(source: Source, columns: Sequence[Hashable] | None = None,
