@@ -52,6 +52,27 @@ def measure(
     return Timing(statistics.median(walls), statistics.median(cpus))
 
 
+def interleaved(
+    ours: Callable[[], Any],
+    floor: Callable[[], Any],
+    repeat: int,
+    ours_setup: Callable[[], Any] | None = None,
+    floor_setup: Callable[[], Any] | None = None,
+) -> tuple[Timing, Timing]:
+    """Median timings of ``ours`` and ``floor``, run alternately ``repeat`` times each."""
+    runs: dict[str, list[Timing]] = {"ours": [], "floor": []}
+    for _ in range(repeat):
+        runs["ours"].append(measure(ours, repeat=1, setup=ours_setup))
+        runs["floor"].append(measure(floor, repeat=1, setup=floor_setup))
+
+    def median(timings: list[Timing]) -> Timing:
+        return Timing(
+            statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings)
+        )
+
+    return median(runs["ours"]), median(runs["floor"])
+
+
 def print_table(title: str, rows: list[tuple[str, Timing, Timing, float]]) -> None:
     """Rows of (operation, ours, baseline, target wall ratio); prints ratios and a verdict."""
     print(f"\n{title}")

@@ -17,7 +17,6 @@ Run by hand, never from the test-suite:
 from __future__ import annotations
 
 import argparse
-import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -25,34 +24,18 @@ import gridfs
 import mongoengine
 import numpy as np
 import pandas as pd
-from _common import Timing, benchmark_server, measure, print_table  # benchmarks/ is on sys.path
+from _common import (  # benchmarks/ is on sys.path
+    Timing,
+    benchmark_server,
+    interleaved,
+    print_table,
+)
 from pymongo import MongoClient
 from sklearn.ensemble import RandomForestClassifier
 
 from omegacore import OmegaStore
 
 TARGET = 1.25
-
-
-def interleaved(
-    ours: Callable[[], Any],
-    floor: Callable[[], Any],
-    repeat: int,
-    ours_setup: Callable[[], Any] | None = None,
-    floor_setup: Callable[[], Any] | None = None,
-) -> tuple[Timing, Timing]:
-    """Median timings of ``ours`` and ``floor``, run alternately ``repeat`` times each."""
-    runs: dict[str, list[Timing]] = {"ours": [], "floor": []}
-    for _ in range(repeat):
-        runs["ours"].append(measure(ours, repeat=1, setup=ours_setup))
-        runs["floor"].append(measure(floor, repeat=1, setup=floor_setup))
-
-    def median(timings: list[Timing]) -> Timing:
-        return Timing(
-            statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings)
-        )
-
-    return median(runs["ours"]), median(runs["floor"])
 
 
 class RawFloor:

@@ -18,7 +18,6 @@ Run by hand, never from the test-suite:
 from __future__ import annotations
 
 import argparse
-import statistics
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable
@@ -26,7 +25,11 @@ from typing import Any
 
 import gridfs
 import numpy as np
-from _common import Timing, benchmark_server, measure, print_table  # benchmarks/ is on sys.path
+from _common import (  # benchmarks/ is on sys.path
+    benchmark_server,
+    interleaved,
+    print_table,
+)
 from pymongo import MongoClient, monitoring
 
 from omegacore import OmegaStore
@@ -51,27 +54,6 @@ class CommandCounter(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
-
-
-def interleaved(
-    ours: Callable[[], Any],
-    floor: Callable[[], Any],
-    repeat: int,
-    ours_setup: Callable[[], Any] | None = None,
-    floor_setup: Callable[[], Any] | None = None,
-) -> tuple[Timing, Timing]:
-    """Median timings of ``ours`` and ``floor``, run alternately ``repeat`` times each."""
-    runs: dict[str, list[Timing]] = {"ours": [], "floor": []}
-    for _ in range(repeat):
-        runs["floor"].append(measure(floor, repeat=1, setup=floor_setup))
-        runs["ours"].append(measure(ours, repeat=1, setup=ours_setup))
-
-    def median(timings: list[Timing]) -> Timing:
-        return Timing(
-            statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings)
-        )
-
-    return median(runs["ours"]), median(runs["floor"])
 
 
 def peak_mb(fn: Callable[[], Any]) -> tuple[float, Any]:
