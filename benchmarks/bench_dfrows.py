@@ -10,7 +10,7 @@ Against one SecantusDB server started for the run, with a frame of ``--rows`` x 
 - memory: tracemalloc peak of a put and of a get, relative to the frame's size.
 
 Prints wall-time ratios (``print_table``) and client-CPU / memory ratios with their targets
-from docs (performance brief). Run by hand, never from the test-suite::
+from the project's performance targets. Run by hand, never from the test-suite::
 
     python benchmarks/bench_dfrows.py             # 1,000,000 rows (takes minutes)
     python benchmarks/bench_dfrows.py --rows 100000
