@@ -146,6 +146,7 @@ class DataFrameGroupBackend(BaseBackend):
         kwargs: Mapping[Hashable, Any] | None = None,
         trusted: bool = False,
         lazy: bool = False,
+        columns: list[Hashable] | None = None,
         **criteria: Any,
     ) -> pd.DataFrame:
         """The stored frame, or the rows matching ``column__op=value`` criteria.
@@ -154,6 +155,7 @@ class DataFrameGroupBackend(BaseBackend):
         (omegaml's ``get_dataframe_dfgroup``); ``filter`` wins where they name the same
         key. Criteria on group keys select groups, criteria on other columns or index
         levels select rows. trusted: let raw MongoDB operators through (own code only).
+        columns: the columns to return, in this order (selected after reading the groups).
         """
         meta = self.metadata(name, meta)
         if lazy:
@@ -169,7 +171,15 @@ class DataFrameGroupBackend(BaseBackend):
         query = build_group_query(merged, layout, trusted=trusted, where=f"get({name!r})")
         total = None if merged else (meta.kind_meta or {}).get("omegacore", {}).get("rows")
         with progress_bar(total, "get") as bar:
-            return read_groups(collection, layout, query, progress=bar)
+            frame = read_groups(collection, layout, query, progress=bar)
+        if columns is None:
+            return frame
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise KeyError(
+                f"{name!r} has no columns {missing}; its columns are {list(frame.columns)}"
+            )
+        return frame[list(columns)]
 
     def group_filter(self, criteria: Mapping[Hashable, Any] | None, collection: Collection,
                      meta: MetadataBase | None = None, trusted: bool = False

@@ -449,3 +449,16 @@ def test_fast_and_general_decoding_agree(store: OmegaStore) -> None:
         frames.append(decoder.frame())
     assert_same(df, frames[0])
     assert_same(df, frames[1])
+
+
+def test_get_with_columns_selects_in_order(store) -> None:
+    import pandas as pd
+    import pytest
+    from pandas.testing import assert_frame_equal
+
+    df = pd.DataFrame({"g": ["a", "b", "a"], "x": [1, 2, 3], "y": [0.5, 1.5, 2.5]})
+    store.put(df, "cols", groupby=["g"])
+    assert_frame_equal(store.get("cols", columns=["y", "g"]), df[["y", "g"]])
+    assert_frame_equal(store.get("cols", columns=["x"], g="a"), df[df.g == "a"][["x"]])
+    with pytest.raises(KeyError, match="columns are"):
+        store.get("cols", columns=["zz"])
