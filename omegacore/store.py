@@ -169,8 +169,11 @@ class OmegaStore:
     def object_store_key(self, name: str, ext: str, hashed: bool | None = None) -> str:
         """The key ``{bucket}.{prefix}.{name}.{ext}`` (``/`` as ``_``), sha1-hashed by default."""
         if hashed is None:
-            hashed = bool(self._default("OMEGA_STORE_HASHEDNAMES", settings.hashed_names()))
+            hashed = self._hashed_names()
         return store_key(self.bucket, self.prefix, name, ext, hashed)
+
+    def _hashed_names(self) -> bool:
+        return bool(self._default("OMEGA_STORE_HASHEDNAMES", settings.hashed_names()))
 
     def new_data_key(self, name: str, ext: str) -> str:
         """A key for a new generation of ``name``'s data: the store key plus a unique suffix.
@@ -194,7 +197,7 @@ class OmegaStore:
             prefix if prefix is not None else self.prefix,
             name,
             "datastore",
-            bool(self._default("OMEGA_STORE_HASHEDNAMES", settings.hashed_names())),
+            self._hashed_names(),
         )
         return self.mongodb[key]
 

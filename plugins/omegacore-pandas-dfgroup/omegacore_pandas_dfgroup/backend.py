@@ -12,6 +12,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import pandas as pd
+from omegacore_pandas.columns import select_columns
 from omegacore_pandas.insert import insert_raw
 from omegacore_pandas.progress import progress_bar
 from omegacore_pandas.rows import next_rowid
@@ -172,14 +173,7 @@ class DataFrameGroupBackend(BaseBackend):
         total = None if merged else (meta.kind_meta or {}).get("omegacore", {}).get("rows")
         with progress_bar(total, "get") as bar:
             frame = read_groups(collection, layout, query, progress=bar)
-        if columns is None:
-            return frame
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise KeyError(
-                f"{name!r} has no columns {missing}; its columns are {list(frame.columns)}"
-            )
-        return frame[list(columns)]
+        return select_columns(frame, columns, name)
 
     def group_filter(self, criteria: Mapping[Hashable, Any] | None, collection: Collection,
                      meta: MetadataBase | None = None, trusted: bool = False

@@ -164,9 +164,6 @@ class Backend(BaseBackend):
         frame = hdf.restore(frame, kind_meta.get("restore") or {})
         if columns is None:
             return frame
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise KeyError(
-                f"{name!r} has no columns {missing}; its columns are {list(frame.columns)}"
-            )
-        return frame[list(columns)]
+        from omegacore_pandas.columns import select_columns
+
+        return select_columns(frame, columns, name)

@@ -12,6 +12,7 @@ pandas.dfgroup, lazy frames) share, so none of them copies it:
 - ``insert``: inserting concatenated documents with one command per chunk
 - ``decode``: raw batches back to frames (``decode_frame``, ``iter_frames``)
 - ``query``: ``column__op=value`` filters to MongoDB queries (``build_query``)
+- ``columns``: ``select_columns`` for kinds that read a frame whole, then project
 - ``progress``: progress bars for long work (``progress_bar``)
 - ``rows``: the high-level functions: ``write_frame``, ``read_frame``, ``iter_frame_chunks``
 - ``lazy``, ``plan``, ``mdataframe``, ``aggregate``, ``merge``: lazy frames (``MDataFrame``)
