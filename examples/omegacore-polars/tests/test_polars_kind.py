@@ -43,15 +43,15 @@ class TestPolarsKind(KindConformance):
         assert_frame_equal(actual, expected)
 
 
-def test_put_selects_kind_by_type(store: OmegaStore) -> None:
-    meta = store.put(sample(0), "auto")
+def test_put_selects_kind_by_type(omega_store: OmegaStore) -> None:
+    meta = omega_store.put(sample(0), "auto")
     assert meta.kind == "polars.parquet"
-    assert store.list(kind="polars.parquet") == ["auto"]
+    assert omega_store.list(kind="polars.parquet") == ["auto"]
 
 
-def test_kind_meta(store: OmegaStore) -> None:
-    store.put(sample(3), "described")
-    meta = store.metadata("described")
+def test_kind_meta(omega_store: OmegaStore) -> None:
+    omega_store.put(sample(3), "described")
+    meta = omega_store.metadata("described")
     assert meta is not None
     assert meta.kind_meta["schema"] == [
         {"name": "x", "dtype": "Int64"},
@@ -63,24 +63,24 @@ def test_kind_meta(store: OmegaStore) -> None:
     assert meta.kind_meta["nbytes"] > 0
 
 
-def test_columns_projection(store: OmegaStore) -> None:
+def test_columns_projection(omega_store: OmegaStore) -> None:
     df = sample(1)
-    store.put(df, "projected")
-    got = store.get("projected", columns=["day", "x"])
+    omega_store.put(df, "projected")
+    got = omega_store.get("projected", columns=["day", "x"])
     assert got.columns == ["day", "x"]
     assert_frame_equal(got, df.select("day", "x"))
-    assert_frame_equal(store.get("projected", columns="label"), df.select("label"))
+    assert_frame_equal(omega_store.get("projected", columns="label"), df.select("label"))
 
 
-def test_unknown_column_lists_available(store: OmegaStore) -> None:
-    store.put(sample(1), "projected")
+def test_unknown_column_lists_available(omega_store: OmegaStore) -> None:
+    omega_store.put(sample(1), "projected")
     with pytest.raises(ValueError, match=r"\['nope'\].*available columns: \['x', 'label', 'day'\]"):
-        store.get("projected", columns=["x", "nope"])
+        omega_store.get("projected", columns=["x", "nope"])
     with pytest.raises(TypeError, match="column names"):
-        store.get("projected", columns=[0])
+        omega_store.get("projected", columns=[0])
 
 
-def test_dtypes_round_trip(store: OmegaStore) -> None:
+def test_dtypes_round_trip(omega_store: OmegaStore) -> None:
     df = pl.DataFrame(
         {
             "date": [dt.date(2020, 2, 29), None, dt.date(1970, 1, 1)],
@@ -112,39 +112,39 @@ def test_dtypes_round_trip(store: OmegaStore) -> None:
             "a.b $c": [1, 2, 3],
         }
     )
-    store.put(df, "typed")
-    back = store.get("typed")
+    omega_store.put(df, "typed")
+    back = omega_store.get("typed")
     assert back.schema == df.schema
     assert_frame_equal(back, df)
 
 
-def test_empty_frames_round_trip(store: OmegaStore) -> None:
+def test_empty_frames_round_trip(omega_store: OmegaStore) -> None:
     no_rows = pl.DataFrame(schema={"x": pl.Int64, "s": pl.String})
-    store.put(no_rows, "no_rows")
-    assert_frame_equal(store.get("no_rows"), no_rows)
-    store.put(pl.DataFrame(), "no_columns")
-    assert store.get("no_columns").shape == (0, 0)
+    omega_store.put(no_rows, "no_rows")
+    assert_frame_equal(omega_store.get("no_rows"), no_rows)
+    omega_store.put(pl.DataFrame(), "no_columns")
+    assert omega_store.get("no_columns").shape == (0, 0)
 
 
-def test_unwritable_frame_fails_before_writing(store: OmegaStore) -> None:
-    store.put(sample(0), "kept")
-    before = data_footprint(store)
+def test_unwritable_frame_fails_before_writing(omega_store: OmegaStore) -> None:
+    omega_store.put(sample(0), "kept")
+    before = data_footprint(omega_store)
     bad = pl.DataFrame({"obj": [object(), object()]})
     with pytest.raises(ValueError, match="cannot be written as Parquet"):
-        store.put(bad, "kept")
-    assert data_footprint(store) == before
-    assert_frame_equal(store.get("kept"), sample(0))
+        omega_store.put(bad, "kept")
+    assert data_footprint(omega_store) == before
+    assert_frame_equal(omega_store.get("kept"), sample(0))
 
 
-def test_put_polars_mixin(store: OmegaStore) -> None:
-    meta = store.put_polars(sample(2), "via_mixin", attributes={"source": "test"})  # type: ignore[attr-defined]
+def test_put_polars_mixin(omega_store: OmegaStore) -> None:
+    meta = omega_store.put_polars(sample(2), "via_mixin", attributes={"source": "test"})  # type: ignore[attr-defined]
     assert meta.kind == "polars.parquet"
-    stored = store.metadata("via_mixin")
+    stored = omega_store.metadata("via_mixin")
     assert stored is not None and stored.attributes == {"source": "test"}
-    assert_frame_equal(store.get("via_mixin"), sample(2))
+    assert_frame_equal(omega_store.get("via_mixin"), sample(2))
     with pytest.raises(TypeError, match="call .collect"):
-        store.put_polars(sample(2).lazy(), "lazy")  # type: ignore[attr-defined]
-    assert not store.exists("lazy")
+        omega_store.put_polars(sample(2).lazy(), "lazy")  # type: ignore[attr-defined]
+    assert not omega_store.exists("lazy")
 
 
 def test_plugins_cli_lists_distribution(capsys: pytest.CaptureFixture[str]) -> None:

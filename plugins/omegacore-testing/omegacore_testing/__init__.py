@@ -1,7 +1,7 @@
 """Conformance kit for omegacore plugins.
 
-Installing this distribution adds pytest fixtures (``omega_mongo_url``, ``store``,
-``store_factory``) that run against a real MongoDB-wire server, and base test classes
+Installing this distribution adds pytest fixtures (``omega_mongo_url``, ``omega_store``,
+``omega_store_factory``) that run against a real MongoDB-wire server, and base test classes
 that a kind plugin subclasses to prove it keeps the store's promises.
 ``MixinConformance`` does the same for store mixins: composition in any order, keywords
 forwarded, ``super()`` called.

@@ -64,8 +64,8 @@ class KindConformance:
 
     # -- helpers ---------------------------------------------------------------------------
     @pytest.fixture
-    def kind_store(self, store_factory: Any) -> OmegaStore:
-        return store_factory(prefix=self.prefix)
+    def kind_store(self, omega_store_factory: Any) -> OmegaStore:
+        return omega_store_factory(prefix=self.prefix)
 
     def put(self, store: OmegaStore, obj: Any, name: str, **kwargs: Any) -> Any:
         return store.put(obj, name, **{**self.put_kwargs, **kwargs})

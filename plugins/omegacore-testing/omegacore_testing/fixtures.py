@@ -60,8 +60,8 @@ def omega_database_url(omega_mongo_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def store_factory(omega_database_url: str) -> Iterator[Callable[..., OmegaStore]]:
-    """Make stores on the test's database: ``store_factory(prefix='models/')``."""
+def omega_store_factory(omega_database_url: str) -> Iterator[Callable[..., OmegaStore]]:
+    """Make stores on the test's database: ``omega_store_factory(prefix='models/')``."""
     made: list[OmegaStore] = []
 
     def make(**kwargs: Any) -> OmegaStore:
@@ -76,6 +76,6 @@ def store_factory(omega_database_url: str) -> Iterator[Callable[..., OmegaStore]
 
 
 @pytest.fixture
-def store(store_factory: Callable[..., OmegaStore]) -> OmegaStore:
+def omega_store(omega_store_factory: Callable[..., OmegaStore]) -> OmegaStore:
     """An OmegaStore with all installed plugins, on a database of its own."""
-    return store_factory()
+    return omega_store_factory()

@@ -232,7 +232,7 @@ class MixinConformance:
                 yield [*perm, *adding]
 
     def compose(
-        self, store_factory: Callable[..., OmegaStore], order: Sequence[type]
+        self, omega_store_factory: Callable[..., OmegaStore], order: Sequence[type]
     ) -> Composed:
         """A store with the probe kind and ``order`` composed (outermost first), then a probe.
 
@@ -246,16 +246,16 @@ class MixinConformance:
         registry.register_runtime(
             kinds=[KindSpec(PROBE_KIND, ProbeBytesBackend, priority=1000)], mixins=specs
         )
-        store = store_factory(plugins=registry)
+        store = omega_store_factory(plugins=registry)
         mro = type(store).__mro__
         positions = [mro.index(c) for c in (*order, probe, OmegaStore)]
         assert positions == sorted(positions), f"unexpected composition {mro}"
         return store, probe
 
     @pytest.fixture
-    def composed(self, store_factory: Callable[..., OmegaStore]) -> Composed:
+    def composed(self, omega_store_factory: Callable[..., OmegaStore]) -> Composed:
         """The mixin under test alone in front of the probe and the store."""
-        return self.compose(store_factory, [self._mixin()])
+        return self.compose(omega_store_factory, [self._mixin()])
 
     # -- the contract ---------------------------------------------------------------------------
     def test_mixin_is_installed(self) -> None:
@@ -278,10 +278,10 @@ class MixinConformance:
             "so import heavy libraries inside the methods that need them"
         )
 
-    def test_composes_in_any_order(self, store_factory: Callable[..., OmegaStore]) -> None:
+    def test_composes_in_any_order(self, omega_store_factory: Callable[..., OmegaStore]) -> None:
         tried = 0
         for order in self.orders():
-            store, probe = self.compose(store_factory, order)
+            store, probe = self.compose(omega_store_factory, order)
             label = " > ".join(c.__qualname__ for c in order)
             store.put(b"plain", "plain", **_unknown(1))
             assert store.get("plain") == b"plain", f"get broke in order {label}"
