@@ -121,11 +121,19 @@ class Owner:
         return not self.started or _start_ticks(self.pid) in (0, self.started)
 
 
+#: the entries this process has open: any other entry of this process is over (e.g. it
+#: gave up on it while the server was gone, or the server lost its removal in a crash)
+_open: set[ObjectId] = set()
+
+
 def entry_is_dead(entry: Mapping[str, Any], lease: float | None = None) -> bool:
     """Whether the put that wrote ``entry`` has ended without removing it."""
     if entry.get("abandoned"):
         return True
-    alive = Owner.from_doc(entry.get("owner")).alive()
+    owner = Owner.from_doc(entry.get("owner"))
+    if owner == Owner.current():
+        return entry.get("id") not in _open
+    alive = owner.alive()
     if alive is not None:
         return not alive
     lease = settings.journal_lease() if lease is None else lease
@@ -194,15 +202,20 @@ class Journal:
                 "files": list(replaces.files),
             },
         }
-        found = self.collection.find_one_and_update(
-            {"_id": entry.key},
-            {
-                "$push": {"intents": doc},
-                "$setOnInsert": {"bucket": bucket, "prefix": prefix, "name": name},
-            },
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
+        _open.add(entry.id)
+        try:
+            found = self.collection.find_one_and_update(
+                {"_id": entry.key},
+                {
+                    "$push": {"intents": doc},
+                    "$setOnInsert": {"bucket": bucket, "prefix": prefix, "name": name},
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except BaseException:
+            _open.discard(entry.id)  # if the entry was stored after all, it is over
+            raise
         others = [e for e in (found or {}).get("intents", []) if e.get("id") != entry.id]
         return entry, others
 
@@ -237,12 +250,13 @@ class Journal:
         entry.heartbeat = time.monotonic()
 
     def close(self, entry: Entry) -> None:
-        """Remove ``entry`` (unacknowledged: if it is lost, the entry is reaped as finished)."""
-        self._unacknowledged.update_one(
-            {"_id": entry.key}, {"$pull": {"intents": {"id": entry.id}}})
+        """Remove ``entry``: the put is over, and nothing of it is left to clean up."""
+        _open.discard(entry.id)
+        self.collection.update_one({"_id": entry.key}, {"$pull": {"intents": {"id": entry.id}}})
 
     def abandon(self, entry: Entry) -> None:
         """Leave ``entry`` for the next put of the name or fsck to clean up."""
+        _open.discard(entry.id)
         self._unacknowledged.update_one(
             {"_id": entry.key, "intents.id": entry.id}, {"$set": {"intents.$.abandoned": True}}
         )
