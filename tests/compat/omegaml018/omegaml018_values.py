@@ -139,6 +139,10 @@ def _dtype(name: str) -> str:
 
 
 def _rebuild(values: list, dtype: str) -> Any:
+    if dtype == "str" and _pandas_major() < 3:  # missing strings: None, as pandas 2 keeps them
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = [None if isinstance(v, float) and v != v else v for v in values]
+        return arr
     dtype = _dtype(dtype)
     if dtype.startswith("datetime64"):
         ns = np.array([np.iinfo("int64").min if v is None else v for v in values],
