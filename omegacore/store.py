@@ -376,10 +376,8 @@ class OmegaStore:
         """Remove collections and GridFS files (of a dropped or replaced object)."""
         if locations.external:
             return
-        journal = self.journal
         for collection in locations.collections:
             self.mongodb.drop_collection(collection)
-            journal.forget_collection(collection)
         for file_id in locations.files:
             delete_file(self.mongodb, self.fs_collection, file_id)
 
@@ -689,8 +687,8 @@ class OmegaStore:
             where = Locations.of(previous)
             if where and not where.external:
                 if entry is None:
-                    entry, others = journal.open(self.bucket, self.prefix, name, "drop",
-                                                 self.fs_collection, where)
+                    entry, others, _ = journal.open(self.bucket, self.prefix, name, "drop",
+                                                    self.fs_collection, where)
                     if others:
                         journal.reap(entry.key, others)
                 else:  # replaced meanwhile: record what is dropped now
