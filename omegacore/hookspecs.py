@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from omegacore.documents import MetadataBase
+    from omegacore.names import NameRef
     from omegacore.specs import KindSpec, MixinSpec
     from omegacore.store import OmegaStore
 
@@ -47,6 +48,17 @@ def omega_select_kind(obj: Any, name: str, kwargs: dict[str, Any]) -> str | None
     per registered kind, asking kinds in order of ``KindSpec.priority`` (highest first,
     ties by kind name) whether their backend ``supports`` the object. A plugin that wants
     to override that choice implements it with ``tryfirst=True``.
+    """
+
+
+@hookspec(firstresult=True)
+def omega_resolve_name(store: OmegaStore, name: str) -> NameRef | None:
+    """Parse a name in this plugin's syntax; stops at first non-None result.
+
+    Return an ``omegacore.names.NameRef`` naming the object ``name`` refers to (e.g.
+    ``"sales"`` for ``"sales[a,b]"``) and how reading it differs (``prepare``, ``finish``,
+    ``lazy``), or None if ``name`` is not in this plugin's syntax. Must not touch the
+    database: the store reads the metadata once, after every plugin has resolved the name.
     """
 
 

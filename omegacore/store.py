@@ -34,6 +34,7 @@ from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject
 from omegacore.faults import READ_RACE_ERRORS, is_read_race, translate_errors
 from omegacore.filters import check_regex, ensure_no_operators
 from omegacore.journal import Journal, delete_file
+from omegacore.names import NameRef, finished, prepared, resolve
 from omegacore.naming import (
     collection_safe,
     is_hidden,
@@ -239,8 +240,31 @@ class OmegaStore:
         """The metadata document of ``name``, or None if nothing is stored under it."""
         validate_name(name)
         check_version(version, "metadata", name)
-        doc = self._metadata_doc(name, bucket, prefix)  # type: ignore[arg-type]
-        return self.Metadata._from_son(doc) if doc is not None else None
+        doc, refs = self._resolved_doc(name, bucket, prefix)  # type: ignore[arg-type]
+        if doc is None:
+            return None
+        meta = self.Metadata._from_son(doc)
+        return prepared(self, meta, refs, {}) if refs else meta
+
+    def _resolved_doc(self, name: str, bucket: str | None = None, prefix: str | None = None
+                      ) -> tuple[dict[str, Any] | None, list[NameRef]]:
+        """The metadata document ``name`` refers to, and how (see ``omegacore.names``).
+
+        An object stored under exactly ``name`` wins over what its syntax would refer to,
+        and so does one stored under a name on the way (``lit[a]`` in ``lit[a][b]``); all
+        are looked up in one round trip.
+        """
+        _, refs = resolve(self, name)
+        if not refs:
+            return self._metadata_doc(name, bucket, prefix), []
+        chain = [name, *(ref.name for ref in refs)]
+        query = self._query(name, bucket, prefix)
+        query["name"] = {"$in": chain}
+        docs = {d["name"]: d for d in self._metadata_collection.find(query)}
+        for depth, candidate in enumerate(chain):
+            if candidate in docs:
+                return docs[candidate], refs[:depth]
+        return None, refs
 
     def _metadata_doc(
         self,
@@ -585,9 +609,11 @@ class OmegaStore:
         validate_name(name)
         check_version(version, "get", name)
         check_flag(force_python, "force_python")
-        meta = self.metadata(name)
-        if meta is None:
+        doc, refs = self._resolved_doc(name)
+        if doc is None:
             return None
+        options = dict(kwargs)
+        meta = prepared(self, self.Metadata._from_son(doc), refs, options)
         if force_python:
             as_python = getattr(self, "get_object_as_python", None)
             if as_python is None:
@@ -599,17 +625,19 @@ class OmegaStore:
         backend = self.get_backend_bykind(kind or meta.kind)
         for attempt in range(_READ_ATTEMPTS):
             try:
-                return backend.get(name, version=version, meta=meta, **kwargs)
+                result = backend.get(meta.name, version=version, meta=meta, **options)
+                return finished(self, result, refs, options) if refs else result
             except READ_RACE_ERRORS as exc:
                 if not is_read_race(exc) or attempt == _READ_ATTEMPTS - 1:
                     raise
-                current = self.metadata(name)
+                current = self._metadata_doc(doc["name"], doc.get("bucket"), doc.get("prefix"))
                 if current is None:
                     raise DoesNotExist(
                         f"{name!r} was dropped by another process while it was read") from exc
-                if current.generation == meta.generation:
+                if current.get("generation") == doc.get("generation"):
                     raise
-                meta = current
+                doc, options = current, dict(kwargs)
+                meta = prepared(self, self.Metadata._from_son(doc), refs, options)
         raise AssertionError("unreachable")
 
     def getl(self, *args: Any, **kwargs: Any) -> Any:
