@@ -474,7 +474,7 @@ class OmegaStore:
         self._apply_mixins()
 
     def _apply_mixins(self) -> None:
-        mixins = tuple(spec.load() for spec in self.plugins.mixins())
+        mixins = self.plugins.mixin_classes(self)
         self.__class__ = _compose(self._base_class, mixins)  # type: ignore[arg-type]
 
     # -- objects --------------------------------------------------------------------------
@@ -493,6 +493,7 @@ class OmegaStore:
         kind: store as this kind instead of letting the plugins choose.
         """
         validate_name(name)
+        kind, kwargs = self.plugins.choose_kind(obj, name, kind, kwargs)
         backend = self.get_backend_byobj(obj, name, kind=kind, attributes=attributes, **kwargs)
         if backend is None:
             raise NoKindForObject(self._unsupported_message(obj))
