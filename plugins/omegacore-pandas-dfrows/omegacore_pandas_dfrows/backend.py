@@ -33,8 +33,6 @@ from omegacore.errors import warn
 ROW_KINDS = ("pandas.dfrows", "pandas.serows")
 #: put() options besides the core ones; anything else is a mistake worth reporting
 _PUT_OPTIONS = ("append", "index", "timestamp", "chunksize", "ensure_compat")
-#: put() options of other kinds that may be passed as "off"
-_OTHER_KIND_OPTIONS = ("as_hdf", "groupby", "as_pydata")
 
 
 class DataFrameRowsBackend(BaseBackend):
@@ -49,9 +47,7 @@ class DataFrameRowsBackend(BaseBackend):
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
-        """DataFrames and Series, unless another kind was asked for (as_hdf, groupby)."""
-        if kwargs.get("as_hdf") or kwargs.get("groupby") is not None:
-            return False
+        """DataFrames and Series (keywords choosing other kinds never reach this backend)."""
         return isinstance(obj, (pd.DataFrame, pd.Series))
 
     # -- put ---------------------------------------------------------------------------------
@@ -197,7 +193,7 @@ def _deleter(collection: Collection, filters: Callable[[], list[dict[str, Any]]]
 
 
 def _check_options(kwargs: dict[str, Any]) -> None:
-    unknown = [k for k in kwargs if k not in _OTHER_KIND_OPTIONS]
+    unknown = list(kwargs)
     if unknown:
         raise TypeError(
             f"pandas.dfrows put() got unexpected options {unknown}; it takes "
