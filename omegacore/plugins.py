@@ -462,9 +462,16 @@ class PluginRegistry:
             mixins: dict[str, MixinSpec] = {}
             for plugin_name, records in self._records("omega_mixins", MixinSpec, collected):
                 for mixin in records:
-                    if mixin.path() not in mixins:
-                        mixins[mixin.path()] = mixin
-                        collected.plugin_of[mixin.path()] = plugin_name
+                    if mixin.path() in mixins:
+                        first = collected.plugin_of[mixin.path()]
+                        self._record(LoadError(
+                            plugin_name, mixin.distribution,
+                            f"mixin {mixin.path()!r} is declared again (first by {first}); "
+                            "the first declaration is used", "record"),
+                            warning=True, into=collected.warnings)
+                        continue
+                    mixins[mixin.path()] = mixin
+                    collected.plugin_of[mixin.path()] = plugin_name
             collected.mixins = sorted(mixins.values(), key=lambda m: (m.order, m.path()))
             self._collected = collected
             return collected
@@ -860,7 +867,7 @@ def _composition_problem(base: type, mixins: tuple[type, ...]) -> str | None:
     try:
         type(base.__name__, (*mixins, base), {"__module__": base.__module__})
     except TypeError as exc:
-        return str(exc)
+        return " ".join(str(exc).split())
     return None
 
 

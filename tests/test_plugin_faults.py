@@ -494,6 +494,12 @@ def test_disable_by_entry_point_or_distribution_name(
     assert f"DISABLED acme-broken (audit): OMEGA_PLUGINS_DISABLE names {disable.split(', ')[-1]}" \
         in out
     assert code == 0 and "LOAD ERROR" not in out
+    code, out = plugins_cli(capsys, "--json")
+    listed = json.loads(out)
+    assert listed["disabled"] == [{"plugin": "audit", "distribution": "acme-broken",
+                                   "reason": f"OMEGA_PLUGINS_DISABLE names "
+                                             f"{disable.split(', ')[-1]}"}]
+    assert [w["stage"] for w in listed["warnings"]] == (["disabled"] if unknown else [])
 
 
 def test_a_disabled_plugin_cannot_be_registered_by_name(monkeypatch) -> None:
