@@ -1,4 +1,4 @@
-"""The plugin manager: entry-point discovery, validation, kind and mixin registries, choice.
+"""The plugin manager: registration, validation, kind and mixin registries, hook calls.
 
 Every plugin, built in or third party, goes through the same path: an entry point in
 the group ``omegacore.plugins`` names a module implementing hooks from
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import inspect
 import logging
 import threading
 import traceback
@@ -25,13 +24,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import importlib_metadata
 import pluggy
 
 from omegacore import hookspecs, settings, specs
+from omegacore.choosing import SELECTOR_PREFIX, KindChooser, culprit, suggest_distribution
+from omegacore.entrypoints import (
+    ENTRY_POINT_GROUP,
+    entry_points,
+    import_plugin,
+    refresh_entry_points,
+)
 from omegacore.errors import (
     InvalidPluginRecord,
-    KindChoiceError,
     NoKindForObject,
     PluginConflict,
     PluginError,
@@ -49,60 +53,17 @@ from omegacore.specs import (
     PluginInfo,
 )
 
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginRegistry",
+    "refresh_entry_points",
+    "suggest_distribution",
+]
+
 log = logging.getLogger(__name__)
 
-ENTRY_POINT_GROUP = "omegacore.plugins"
-_SELECTOR_PREFIX = "omegacore.select:"
 _RUNTIME_PREFIX = "omegacore.runtime:"
 _RUNTIME_DIST = "<runtime>"
-
-
-# -- discovery ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Found:
-    """An installed entry point, not yet imported."""
-
-    name: str
-    distribution: str
-    version: str
-    entry_point: Any
-
-
-@functools.lru_cache(maxsize=1)
-def _entry_points() -> tuple[_Found, ...]:
-    """Every entry point of the group, found once per process (nothing imported)."""
-    eps = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
-    found = []
-    for ep in sorted(eps, key=lambda ep: (ep.name, ep.value)):
-        dist = ep.dist.name if ep.dist is not None else "(unknown)"
-        version = ep.dist.version if ep.dist is not None else ""
-        found.append(_Found(ep.name, dist, version, ep))
-    return tuple(found)
-
-
-_imported: dict[tuple[str, str], tuple[Any, str | None]] = {}
-_imported_lock = threading.Lock()
-
-
-def _import(found: _Found) -> tuple[Any, str | None]:
-    """Import an entry point once per process: (plugin, None) or (None, error)."""
-    key = (found.name, found.entry_point.value)
-    with _imported_lock:
-        if key not in _imported:
-            try:
-                _imported[key] = (found.entry_point.load(), None)
-            except (Exception, SystemExit) as exc:  # a broken plugin must not break the store
-                log.debug("plugin %s failed to import:\n%s", found.name, traceback.format_exc())
-                _imported[key] = (None, f"{type(exc).__name__}: {exc}")
-        return _imported[key]
-
-
-def refresh_entry_points() -> None:
-    """Forget discovered entry points, e.g. after installing a plugin in a running process."""
-    _entry_points.cache_clear()
-    with _imported_lock:
-        _imported.clear()
-    specs._installed.cache_clear()
 
 
 # -- what a registry knows after asking its plugins -----------------------------------------------
@@ -119,18 +80,6 @@ class _Collected:
     notes: dict[str, list[str]] = field(default_factory=dict)  # distribution -> lines
     errors: list[LoadError] = field(default_factory=list)
     warnings: list[LoadError] = field(default_factory=list)
-
-
-class _KindSelector:
-    """Answers ``omega_select_kind`` for one kind by asking its backend's ``supports``."""
-
-    def __init__(self, spec: KindSpec, registry: PluginRegistry):
-        self.spec = spec
-        self.registry = registry
-
-    @hookimpl
-    def omega_select_kind(self, obj: Any, name: str, kwargs: dict[str, Any]) -> str | None:
-        return self.spec.kind if self.registry._supports(self.spec, obj, name, kwargs) else None
 
 
 class _RuntimePlugin:
@@ -162,8 +111,7 @@ class PluginRegistry:
         self._reported: set[LoadError] = set()
         self._collected: _Collected | None = None
         self._lock = threading.RLock()
-        self._local = threading.local()
-        self._selectors_for: tuple[KindSpec, ...] = ()
+        self._chooser = KindChooser(self)
         self._runtime_count = 0
         if load_entry_points:
             self.load_entry_points()
@@ -177,7 +125,7 @@ class PluginRegistry:
         """
         switched_off = set(settings.plugins_disabled())
         matched: set[str] = set()
-        found = _entry_points()
+        found = entry_points()
         for entry in found:
             hit = {entry.name, entry.distribution} & switched_off
             if hit:
@@ -189,7 +137,7 @@ class PluginRegistry:
                 continue
             if self.pm.has_plugin(entry.name) or self.pm.is_blocked(entry.name):
                 continue
-            plugin, error = _import(entry)
+            plugin, error = import_plugin(entry)
             if error is not None:
                 self._record(LoadError(entry.name, entry.distribution, error, "import"))
                 continue
@@ -281,7 +229,7 @@ class PluginRegistry:
 
     def _plugins(self) -> Iterable[tuple[str, Any]]:
         for name, plugin in self.pm.list_name_plugin():
-            if not name.startswith(_SELECTOR_PREFIX):
+            if not name.startswith(SELECTOR_PREFIX):
                 yield name, plugin
 
     def distribution_of(self, plugin_name: str) -> str:
@@ -342,7 +290,7 @@ class PluginRegistry:
         caller = getattr(self.pm.hook, hook_name)
         results = []
         for impl in reversed(caller.get_hookimpls()):
-            if impl.plugin_name.startswith(_SELECTOR_PREFIX):
+            if impl.plugin_name.startswith(SELECTOR_PREFIX):
                 continue
             dist = self.distribution_of(impl.plugin_name)
             if impl.hookwrapper or impl.wrapper:
@@ -384,14 +332,14 @@ class PluginRegistry:
         except PluginError:
             raise
         except Exception as exc:
-            culprit = _culprit(exc, caller)
-            if culprit is None:
+            plugin = culprit(exc, caller)
+            if plugin is None:
                 raise
-            dist = self.distribution_of(culprit)
+            dist = self.distribution_of(plugin)
             raise PluginHookError(
-                f"{hook_name} of plugin {culprit!r} (distribution {dist!r}) raised "
+                f"{hook_name} of plugin {plugin!r} (distribution {dist!r}) raised "
                 f"{type(exc).__name__}: {exc}",
-                plugin=culprit, distribution=dist, hook=hook_name,
+                plugin=plugin, distribution=dist, hook=hook_name,
             ) from exc
         return result
 
@@ -551,52 +499,6 @@ class PluginRegistry:
         """Why an installed kind cannot be used (a conflict), or None."""
         return self._collect().unavailable.get(kind)
 
-    def _sync_selectors(self) -> None:
-        """Register one selector per kind so that pluggy asks them in priority order.
-
-        pluggy calls implementations last-registered-first, so registering lowest priority
-        first makes ``omega_select_kind`` ask the highest priority first, deterministically.
-        """
-        with self._lock:
-            ordered = tuple(
-                sorted(self.kinds().values(), key=lambda s: (s.priority, _desc(s.kind))))
-            if ordered == self._selectors_for:
-                return
-            for name, _ in list(self.pm.list_name_plugin()):
-                if name.startswith(_SELECTOR_PREFIX):
-                    self.pm.unregister(name=name)
-            for spec in ordered:
-                self.pm.register(_KindSelector(spec, self), name=_SELECTOR_PREFIX + spec.kind)
-            self._selectors_for = ordered
-
-    def _supports(self, spec: KindSpec, obj: Any, name: str, kwargs: dict[str, Any]) -> bool:
-        """Whether ``spec``'s backend takes ``obj``; a backend that fails is recorded, not fatal."""
-        if not spec.may_support(obj):
-            return False
-        plugin = self._collect().plugin_of.get(spec.kind, spec.distribution)
-        failures: list[LoadError] | None = getattr(self._local, "failures", None)
-        if failures is None:
-            failures = []
-        try:
-            backend: Any = spec.load()
-        except Exception as exc:
-            self._fail_use(LoadError(plugin, spec.distribution, str(exc), "backend"), exc,
-                           failures)
-            return False
-        try:
-            return bool(backend.supports(obj, name, **kwargs))
-        except Exception as exc:
-            self._fail_use(LoadError(
-                plugin, spec.distribution,
-                f"kind {spec.kind!r}: {spec.backend_path()}.supports() raised "
-                f"{type(exc).__name__}: {exc}", "supports"), exc, failures)
-            return False
-
-    def _fail_use(self, error: LoadError, exc: BaseException, failures: list[LoadError]) -> None:
-        log.debug("%s\n%s", error.error, traceback.format_exc())
-        failures.append(error)
-        self._record(error, exc)
-
     def select_kind(self, obj: Any, name: str, kwargs: dict[str, Any]) -> str | None:
         """The kind that should store ``obj`` (see ``choose_kind``), or None if none does."""
         try:
@@ -606,7 +508,7 @@ class PluginRegistry:
 
     def choose_kind(self, obj: Any, name: str, kind: str | None, kwargs: dict[str, Any]
                     ) -> tuple[str, dict[str, Any]]:
-        """The kind that stores ``obj`` and the keywords its backend gets.
+        """The kind that stores ``obj`` and the keywords its backend gets (``put`` calls this).
 
         Keywords declared in a ``KindSpec.selected_by`` are consumed here: a value other
         than None or False chooses that kind and is passed on to its backend; None or False
@@ -615,98 +517,11 @@ class PluginRegistry:
         keyword and without ``kind``, ``omega_select_kind`` decides; NoKindForObject says
         that no kind takes the object and which plugins failed while asked.
         """
-        collected = self._collect()
-        chosen: dict[str, list[str]] = {}
-        backend_kwargs: dict[str, Any] = {}
-        for key, value in kwargs.items():
-            owner = collected.selectors.get(key)
-            if owner is None and key not in collected.ambiguous:
-                backend_kwargs[key] = value
-                continue
-            if value is None or value is False:
-                continue
-            if owner is None:
-                raise KindChoiceError(
-                    f"{key}={value!r} would choose a kind, but kinds "
-                    f"{' and '.join(collected.ambiguous[key])} both declare {key!r}; "
-                    "pass kind=... instead")
-            chosen.setdefault(owner, []).append(key)
-            backend_kwargs[key] = value
-        if len(chosen) > 1:
-            said = "; ".join(f"{', '.join(f'{k}={kwargs[k]!r}' for k in keys)} chooses {owner!r}"
-                             for owner, keys in chosen.items())
-            raise KindChoiceError(f"these keywords choose different kinds: {said}. Pass the "
-                                  "keywords of one kind only")
-        if chosen:
-            selected, keys = next(iter(chosen.items()))
-            given = f"{keys[0]}={kwargs[keys[0]]!r}"
-            if kind is not None and kind != selected:
-                raise KindChoiceError(f"{given} chooses kind {selected!r}, but kind={kind!r} "
-                                      "was given: drop one of them")
-            if kind is None:
-                spec = collected.kinds[selected]
-                takes, failures = self._asking(
-                    lambda: self._supports(spec, obj, name, backend_kwargs))
-                if not takes:
-                    raise NoKindForObject(
-                        f"{given} chooses kind {selected!r} ({spec.distribution}), which does "
-                        f"not store {_type_name(obj)}.{_failed(failures)}")
-            return selected, backend_kwargs
-        if kind is not None:
-            return kind, backend_kwargs
-        found, failures = self._asking(lambda: self._select(obj, name, backend_kwargs))
-        if found is None:
-            raise NoKindForObject(self.unsupported_message(obj, failures))
-        return found, backend_kwargs
-
-    def _asking(self, ask: Any) -> tuple[Any, list[LoadError]]:
-        """Run ``ask()`` collecting the plugin failures it meets (for the error message)."""
-        previous = getattr(self._local, "failures", None)
-        failures: list[LoadError] = []
-        self._local.failures = failures
-        try:
-            return ask(), failures
-        finally:
-            self._local.failures = previous
-
-    def _select(self, obj: Any, name: str, kwargs: dict[str, Any]) -> str | None:
-        """First non-None answer of ``omega_select_kind``; a plugin whose hook raises is skipped."""
-        self._sync_selectors()
-        caller: Any = self.pm.hook.omega_select_kind
-        removed: list[Any] = []
-        while True:
-            try:
-                result: str | None = caller(obj=obj, name=name, kwargs=kwargs)
-                return result
-            except PluginError:
-                raise
-            except Exception as exc:
-                culprit = _culprit(exc, caller)
-                if culprit is None:
-                    raise
-                self._fail_use(LoadError(
-                    culprit, self.distribution_of(culprit),
-                    f"omega_select_kind() raised {type(exc).__name__}: {exc}",
-                    "omega_select_kind"), exc, self._local.failures)
-                removed.append(self.pm.get_plugin(culprit))
-                caller = self.pm.subset_hook_caller("omega_select_kind", remove_plugins=removed)
+        return self._chooser.choose(obj, name, kind, kwargs)
 
     def unsupported_message(self, obj: Any, failures: list[LoadError] | None = None) -> str:
         """Why no kind stores ``obj``: installed kinds, plugins that failed, what to install."""
-        collected = self._collect()
-        kinds = collected.kinds
-        installed = ", ".join(f"{k} ({s.distribution})" for k, s in kinds.items()) or "none"
-        message = (f"cannot store an object of type {_type_name(obj)}: no installed kind "
-                   f"supports it. Installed kinds: {installed}.")
-        message += _failed(failures or [])
-        for why in collected.unavailable.values():
-            message += f" Disabled: {why}."
-        hint = suggest_distribution(obj)
-        if hint and not any(s.distribution == hint for s in kinds.values()):
-            message += f" Install {hint} to store it."
-        else:
-            message += " Pass kind=... to choose one, or convert the object."
-        return message
+        return self._chooser.unsupported_message(obj, failures)
 
     # -- mixins ---------------------------------------------------------------------------
     def mixins(self, store: Any = None) -> list[MixinSpec]:
@@ -843,24 +658,6 @@ def _preferred(kind: str) -> set[str]:
     return for_kind or {e for e in entries if "=" not in e}
 
 
-def _culprit(exc: BaseException, caller: Any) -> str | None:
-    """The plugin whose hook implementation raised ``exc`` (from the traceback), or None."""
-    codes = {}
-    for impl in caller.get_hookimpls():
-        func = inspect.unwrap(impl.function)
-        func = getattr(func, "__func__", func)
-        code = getattr(func, "__code__", None)
-        if code is not None:
-            codes[code] = impl.plugin_name
-    tb = exc.__traceback__
-    while tb is not None:
-        found = codes.get(tb.tb_frame.f_code)
-        if found is not None:
-            return found
-        tb = tb.tb_next
-    return None
-
-
 @functools.lru_cache(maxsize=256)
 def _composition_problem(base: type, mixins: tuple[type, ...]) -> str | None:
     """Why ``mixins`` cannot be put in front of ``base`` (e.g. an inconsistent MRO), or None."""
@@ -869,50 +666,3 @@ def _composition_problem(base: type, mixins: tuple[type, ...]) -> str | None:
     except TypeError as exc:
         return " ".join(str(exc).split())
     return None
-
-
-def _failed(failures: list[LoadError]) -> str:
-    if not failures:
-        return ""
-    return " Plugins that failed while asked: " + "; ".join(
-        f"{e.distribution} ({e.plugin}): {e.error}" for e in failures) + "."
-
-
-def _type_name(obj: Any) -> str:
-    return f"{type(obj).__module__}.{type(obj).__qualname__}"
-
-
-#: distributions providing the kinds of the reference API, for "install X" hints
-KNOWN_DISTRIBUTIONS = {
-    "pandas.dfrows": "omegacore-pandas-dfrows",
-    "pandas.dfgroup": "omegacore-pandas-dfgroup",
-    "pandas.hdf": "omegacore-pandas-hdf",
-    "ndarray.bin": "omegacore-ndarray",
-    "python.data": "omegacore-python-data",
-    "sklearn.joblib": "omegacore-sklearn",
-}
-#: which distribution usually stores objects from which top-level module
-_BY_MODULE = {
-    "pandas": "omegacore-pandas-dfrows",
-    "numpy": "omegacore-ndarray",
-    "sklearn": "omegacore-sklearn",
-    "builtins": "omegacore-python-data",
-}
-
-
-def suggest_distribution(kind_or_obj: Any) -> str:
-    """The distribution to install for a kind name, or for an object nobody can store."""
-    if isinstance(kind_or_obj, str):
-        return KNOWN_DISTRIBUTIONS.get(
-            kind_or_obj, f"the distribution that provides kind {kind_or_obj!r}"
-        )
-    for cls in type(kind_or_obj).__mro__:
-        top = cls.__module__.split(".", 1)[0]
-        if top in _BY_MODULE and cls is not object:
-            return _BY_MODULE[top]
-    return ""
-
-
-def _desc(text: str) -> tuple[int, ...]:
-    """Sort key that orders strings in reverse (ties registered so that 'a' is asked first)."""
-    return tuple(-ord(c) for c in text) + (1,)

@@ -83,6 +83,11 @@ def _installed(top: str) -> bool:
         return False
 
 
+def forget_installed() -> None:
+    """Forget which packages are installed (after installing one in a running process)."""
+    _installed.cache_clear()
+
+
 def type_name_problem(name: str, import_modules: bool = False) -> str | None:
     """What is wrong with a ``KindSpec.types`` entry, or None.
 
