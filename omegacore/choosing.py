@@ -121,12 +121,12 @@ class KindChooser:
         collected = self.registry._collect()
         kinds = collected.kinds
         installed = ", ".join(f"{k} ({s.distribution})" for k, s in kinds.items()) or "none"
-        message = (f"cannot store an object of type {type_name(obj)}: no installed kind "
-                   f"supports it. Installed kinds: {installed}.")
+        message = (f"no installed kind stores objects of type {type_name(obj)}. "
+                   f"Installed kinds: {installed}.")
         message += _failed(failures or [])
         for why in collected.unavailable.values():
             message += f" Disabled: {why}."
-        hint = suggest_distribution(obj)
+        hint = "" if isinstance(obj, str) else suggest_distribution(obj)
         if hint and not any(s.distribution == hint for s in kinds.values()):
             message += f" Install {hint} to store it."
         else:

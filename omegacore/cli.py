@@ -130,7 +130,10 @@ def _cmd_drop(args: argparse.Namespace, plugins: PluginRegistry) -> int:
 
     store = _store(args, plugins)
     try:
-        result = store.drop(args.name, force=args.force, report=True)
+        if args.pattern:
+            result = store.drop(pattern=args.name, force=args.force, report=True)
+        else:
+            result = store.drop(args.name, force=args.force, report=True)
     except DoesNotExist as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -182,7 +185,9 @@ def build_parser(plugins: PluginRegistry) -> argparse.ArgumentParser:
     cmd.set_defaults(func=_cmd_info, needs_store=False)
 
     cmd = sub.add_parser("drop", help="drop an object (or every object matching a pattern)")
-    cmd.add_argument("name")
+    cmd.add_argument("name", help="the object's name (a pattern with --pattern)")
+    cmd.add_argument("--pattern", action="store_true",
+                     help="NAME is a unix pattern such as 'reports/*'")
     cmd.add_argument("--force", action="store_true", help="succeed if nothing matches")
     cmd.set_defaults(func=_cmd_drop, needs_store=False)
 

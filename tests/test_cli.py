@@ -72,7 +72,7 @@ def test_list_info_drop(core_store, omega_database_url, capsys) -> None:
         0, "reports/q1", "test.bytes", {"owner": "ann"})
     code, _, err = run(capsys, "--mongo-url", omega_database_url, "info", "nope")
     assert code == 1 and "'nope' does not exist" in err
-    code, out, _ = run(capsys, "--mongo-url", omega_database_url, "drop", "reports/*")
+    code, out, _ = run(capsys, "--mongo-url", omega_database_url, "drop", "--pattern", "reports/*")
     assert (code, out.splitlines()) == (0, ["dropped reports/q1", "dropped reports/q2"])
     assert core_store.list(include_temp=True) == ["_scratch"]
     code, _, err = run(capsys, "--mongo-url", omega_database_url, "drop", "nope")

@@ -294,7 +294,8 @@ def test_supports_that_raises_is_recorded_and_named(install_dist: Installer,
     with pytest.raises(NoKindForObject) as info, pytest.warns(RuntimeWarning, match="acme-bad"):
         store.put("text", "x")
     message = str(info.value)
-    assert "no installed kind supports it" in message
+    assert message.startswith("no installed kind stores objects of type builtins.str. "
+                              "Installed kinds: ")
     assert "acme-bad (acme-bad): kind 'acme.bad': acme_bad:Backend.supports() raised KeyError: " \
            "'encoding'" in message
     assert ours(store) == [("acme-bad", "acme-bad", "supports")]

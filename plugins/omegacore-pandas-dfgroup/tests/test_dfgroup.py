@@ -20,6 +20,7 @@ from omegacore_pandas_dfgroup.groups import (
     iter_documents,
 )
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 from omegacore import OmegaStore
 
@@ -358,13 +359,8 @@ def test_failed_append_removes_what_it_added(store: OmegaStore,
     store.put(sample(0), "app", groupby="g")
     count = len(documents(store, "app"))
 
-    def fail(*args: Any) -> None:
-        raise RuntimeError("injected failure")
-
-    monkeypatch.setattr(store, "_commit_metadata", fail)
-    with pytest.raises(RuntimeError, match="injected"):
+    with fail_before_commit(store), pytest.raises(InjectedFault):
         store.put(sample(1), "app", groupby="g", append=True)
-    monkeypatch.undo()
     assert len(documents(store, "app")) == count
     assert_same(sample(0), store.get("app"))
 

@@ -15,6 +15,7 @@ from omegacore import BaseBackend, DoesNotExist, OmegaStore
 from omegacore.documents import MetadataBase
 from omegacore.settings import METADATA_COLLECTION
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 from omegacore_pandas_hdf import hdf
 from omegacore_pandas_hdf.backend import Backend
@@ -375,13 +376,8 @@ def test_failing_put_removes_temporary_file(
     hstore.put(FRAMES["floats"], "kept", as_hdf=True)
     before = data_footprint(hstore)
 
-    def fail(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("injected failure at the metadata switch")
-
-    monkeypatch.setattr(hstore, "_commit_metadata", fail)
-    with pytest.raises(RuntimeError, match="injected failure"):
+    with fail_before_commit(hstore), pytest.raises(InjectedFault):
         hstore.put(FRAMES["datetimes"], "kept", as_hdf=True)
-    monkeypatch.undo()
     assert tmp_entries(hstore) == []
     assert data_footprint(hstore) == before
     assert_same(FRAMES["floats"], hstore.get("kept"))

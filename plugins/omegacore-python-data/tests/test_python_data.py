@@ -15,6 +15,7 @@ import pytest
 from bson import Decimal128, ObjectId
 from omegacore import BaseBackend, OmegaStore
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 KIND = "python.data"
 ZURICH = zoneinfo.ZoneInfo("Europe/Zurich")
@@ -223,13 +224,8 @@ def test_failed_append_removes_what_it_added(
     before = data_footprint(store)
     meta_before = store.metadata("kept")
 
-    def fail(*args: Any) -> None:
-        raise RuntimeError("injected failure before the metadata switch")
-
-    monkeypatch.setattr(store, "_commit_metadata", fail)
-    with pytest.raises(RuntimeError, match="injected"):
+    with fail_before_commit(store), pytest.raises(InjectedFault):
         store.put({"a": 2}, "kept")
-    monkeypatch.undo()
     assert store.get("kept") == [{"a": 1}]
     assert_nothing_written(store, before, "kept", meta_before)
 
