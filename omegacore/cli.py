@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from omegacore import specs
-from omegacore.plugins import PluginRegistry
+from omegacore.plugins import MIXIN_HOOKS, PluginRegistry
 
 
 def _store(args: argparse.Namespace, plugins: PluginRegistry) -> Any:
@@ -30,7 +30,8 @@ def _cmd_plugins(args: argparse.Namespace, plugins: PluginRegistry) -> int:
     With ``--check`` also import every backend, mixin and predicate. Exits 1 if any plugin
     failed (or a check failed), so scripts and CI notice.
     """
-    plugins.mixin_classes()  # every store imports them: report those that fail
+    for hook in MIXIN_HOOKS:  # every store imports them: report those that fail
+        plugins.mixin_classes(hook=hook)
     infos = plugins.info()
     checks = plugins.check() if args.check else []
     errors, warnings_ = plugins.load_errors, plugins.load_warnings

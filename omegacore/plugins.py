@@ -62,6 +62,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: hooks that return MixinSpec records: omega_mixins (store mixins) and any other
+#: ``omega_*_mixins`` hook (e.g. mixins of other classes), validated and loaded alike
+MIXIN_HOOKS = tuple(sorted(
+    n for n in dir(hookspecs) if n.startswith("omega_") and n.endswith("_mixins")))
 _RUNTIME_PREFIX = "omegacore.runtime:"
 _RUNTIME_DIST = "<runtime>"
 
@@ -72,8 +76,9 @@ class _Collected:
     """The kinds and mixins the registered plugins declared, and what went wrong."""
 
     kinds: dict[str, KindSpec] = field(default_factory=dict)
-    plugin_of: dict[str, str] = field(default_factory=dict)  # kind or mixin path -> plugin
-    mixins: list[MixinSpec] = field(default_factory=list)
+    plugin_of: dict[str, str] = field(default_factory=dict)  # kind -> plugin
+    mixins: dict[str, list[MixinSpec]] = field(default_factory=dict)  # hook -> records
+    mixin_plugin: dict[tuple[str, str], str] = field(default_factory=dict)  # (hook, path)
     selectors: dict[str, str] = field(default_factory=dict)  # put keyword -> kind
     ambiguous: dict[str, list[str]] = field(default_factory=dict)  # keyword -> kinds
     unavailable: dict[str, str] = field(default_factory=dict)  # kind -> why
@@ -407,22 +412,27 @@ class PluginRegistry:
                     self._record(LoadError(collected.plugin_of[kind], spec.distribution,
                                            f"kind {kind!r}: {problem}", "types"),
                                  warning=True, into=collected.warnings)
-            mixins: dict[str, MixinSpec] = {}
-            for plugin_name, records in self._records("omega_mixins", MixinSpec, collected):
-                for mixin in records:
-                    if mixin.path() in mixins:
-                        first = collected.plugin_of[mixin.path()]
-                        self._record(LoadError(
-                            plugin_name, mixin.distribution,
-                            f"mixin {mixin.path()!r} is declared again (first by {first}); "
-                            "the first declaration is used", "record"),
-                            warning=True, into=collected.warnings)
-                        continue
-                    mixins[mixin.path()] = mixin
-                    collected.plugin_of[mixin.path()] = plugin_name
-            collected.mixins = sorted(mixins.values(), key=lambda m: (m.order, m.path()))
+            for hook in MIXIN_HOOKS:
+                self._collect_mixins(hook, collected)
             self._collected = collected
             return collected
+
+    def _collect_mixins(self, hook: str, collected: _Collected) -> None:
+        """The valid records of a mixin hook in composition order, each path once."""
+        mixins: dict[str, MixinSpec] = {}
+        for plugin_name, records in self._records(hook, MixinSpec, collected):
+            for mixin in records:
+                first = collected.mixin_plugin.get((hook, mixin.path()))
+                if first is not None:
+                    self._record(LoadError(
+                        plugin_name, mixin.distribution,
+                        f"mixin {mixin.path()!r} is declared again (first by {first}); "
+                        "the first declaration is used", "record"),
+                        warning=True, into=collected.warnings)
+                    continue
+                mixins[mixin.path()] = mixin
+                collected.mixin_plugin[(hook, mixin.path())] = plugin_name
+        collected.mixins[hook] = sorted(mixins.values(), key=lambda m: (m.order, m.path()))
 
     def _resolve(self, kind: str, claims: list[tuple[str, KindSpec]], collected: _Collected
                  ) -> tuple[str, KindSpec] | None:
@@ -524,42 +534,46 @@ class PluginRegistry:
         return self._chooser.unsupported_message(obj, failures)
 
     # -- mixins ---------------------------------------------------------------------------
-    def mixins(self, store: Any = None) -> list[MixinSpec]:
-        """Every registered mixin in composition order (``order``, then path).
+    def mixins(self, store: Any = None, hook: str = "omega_mixins") -> list[MixinSpec]:
+        """Every mixin registered through ``hook``, in composition order (``order``, then path).
 
         With ``store``, only those that apply to it (``MixinSpec.prefixes`` and
         ``applies_to``); a predicate that fails is recorded and its mixin left out.
         """
         collected = self._collect()
+        records = collected.mixins.get(hook, [])
         if store is None:
-            return list(collected.mixins)
+            return list(records)
         out = []
-        for spec in collected.mixins:
+        for spec in records:
             try:
                 applies = spec.applies(store)
             except Exception as exc:
                 message = str(exc) if isinstance(exc, PluginError) else (
                     f"applies_to {specs.object_path(spec.applies_to)!r} of mixin "
                     f"{spec.path()!r} raised {type(exc).__name__}: {exc}")
-                self._record(LoadError(collected.plugin_of.get(spec.path(), spec.distribution),
-                                       spec.distribution, message, "applies_to"), exc)
+                plugin = collected.mixin_plugin.get((hook, spec.path()), spec.distribution)
+                self._record(LoadError(plugin, spec.distribution, message, "applies_to"), exc)
                 continue
             if applies:
                 out.append(spec)
         return out
 
-    def mixin_classes(self, store: Any = None) -> tuple[type, ...]:
-        """The mixin classes to compose into ``store``'s class, outermost first.
+    def mixin_classes(self, store: Any = None, hook: str = "omega_mixins",
+                      base: type | None = None) -> tuple[type, ...]:
+        """The mixin classes to compose in front of ``base``, outermost first.
 
-        A mixin that does not import, is not a class, or cannot be composed with the
-        others (an inconsistent MRO) is recorded and left out; the store still opens.
-        Without ``store``, every mixin is imported (``omegacore plugins`` does this).
+        For ``omega_mixins`` the base is the store's class. A mixin that does not import,
+        is not a class, or cannot be composed with the others (an inconsistent MRO) is
+        recorded and left out; the store (or ``base``) still works. Without ``store``,
+        every mixin of the hook is imported (``omegacore plugins`` does this).
         """
-        base: type = getattr(store, "_base_class", type(store)) if store is not None else object
+        if base is None:
+            base = getattr(store, "_base_class", type(store)) if store is not None else object
         collected = self._collect()
         classes: list[type] = []
-        for spec in self.mixins(store):
-            plugin = collected.plugin_of.get(spec.path(), spec.distribution)
+        for spec in self.mixins(store, hook):
+            plugin = collected.mixin_plugin.get((hook, spec.path()), spec.distribution)
             try:
                 cls = spec.load()
             except Exception as exc:
@@ -592,7 +606,8 @@ class PluginRegistry:
                 distribution=dist,
                 version=version,
                 kinds=[s for k, s in collected.kinds.items() if collected.plugin_of[k] == name],
-                mixins=[m for m in collected.mixins if collected.plugin_of[m.path()] == name],
+                mixins=[m for hook, records in collected.mixins.items() for m in records
+                        if collected.mixin_plugin[(hook, m.path())] == name],
                 hooks=hooks,
                 notes=list(collected.notes.get(dist, [])),
             ))
@@ -621,7 +636,7 @@ class PluginRegistry:
                 error = str(exc)
             results.append(CheckResult("kind", kind, spec.distribution, spec.backend_path(),
                                        error))
-        for mixin in self.mixins():
+        for mixin in (m for hook in MIXIN_HOOKS for m in self.mixins(hook=hook)):
             try:
                 mixin.load()
                 mixin.predicate()
