@@ -543,7 +543,7 @@ class OmegaStore:
         self._apply_mixins()
 
     def _apply_mixins(self) -> None:
-        mixins = tuple(spec.load() for spec in self.plugins.mixins())
+        mixins = self.plugins.mixin_classes(self)
         self.__class__ = _compose(self._base_class, mixins)  # type: ignore[arg-type]
 
     # -- objects --------------------------------------------------------------------------
@@ -568,6 +568,7 @@ class OmegaStore:
         check_flag(replace, "replace")
         if attributes is not None and not isinstance(attributes, Mapping):
             raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
+        kind, kwargs = self.plugins.choose_kind(obj, name, kind, kwargs)
         backend = self.get_backend_byobj(obj, name, kind=kind, attributes=attributes, **kwargs)
         if backend is None:
             raise NoKindForObject(self._unsupported_message(obj))

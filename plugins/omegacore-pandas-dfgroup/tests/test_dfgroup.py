@@ -93,8 +93,13 @@ def test_chosen_only_with_groupby(store: OmegaStore) -> None:
     assert store.put(df, "grouped", groupby="g").kind == KIND
     assert store.put(df, "plain").kind != KIND
     assert DataFrameGroupBackend.supports(df, "x", groupby=None) is False
-    assert DataFrameGroupBackend.supports(df, "x", groupby="g", as_hdf=True) is False
     assert store.put(df, "explicit", kind=KIND, groupby="g").kind == KIND
+    assert store.put(df, "off", groupby=None).kind == "pandas.dfrows"
+    if store.plugins.kind("pandas.hdf") is not None:
+        with pytest.raises(TypeError, match="groupby='g' chooses 'pandas.dfgroup'; as_hdf=True "
+                                            "chooses 'pandas.hdf'"):
+            store.put(df, "both", groupby="g", as_hdf=True)
+    assert not store.exists("both")
 
 
 # ------------------------------------------------------------------------------------------

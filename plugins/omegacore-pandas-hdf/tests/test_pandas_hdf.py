@@ -263,6 +263,13 @@ def test_chosen_only_with_as_hdf_or_kind(hstore: OmegaStore) -> None:
     assert meta.kind == KIND
     assert_same(frame, hstore.get("explicit"))
     assert hstore.plugins.kind(KIND).priority == 60
+    assert hstore.plugins.kind(KIND).selected_by == ("as_hdf",)
+    with pytest.raises(TypeError, match="as_hdf takes True or False, got 'yes'"):
+        hstore.put(frame, "explicit", as_hdf="yes")
+    with pytest.raises(TypeError, match="as_hdf=True chooses kind 'pandas.hdf' .*which does "
+                                        "not store numpy.ndarray"):
+        hstore.put(np.zeros((2, 2, 2)), "cube", as_hdf=True)
+    assert_same(frame, hstore.get("explicit"))
 
 
 def test_arrays_lists_dicts_with_as_hdf(hstore: OmegaStore) -> None:

@@ -90,12 +90,8 @@ class Backend(BaseBackend):
     KIND = KIND
 
     @classmethod
-    def supports(
-        cls, obj: Any, name: str, as_pydata: bool = False, as_hdf: bool = False, **kwargs: Any
-    ) -> bool:
+    def supports(cls, obj: Any, name: str, as_pydata: bool = False, **kwargs: Any) -> bool:
         """dicts, lists and tuples; numpy arrays only with ``as_pydata=True``."""
-        if as_hdf:
-            return False
         if isinstance(obj, (dict, list, tuple)):
             return True
         return bool(as_pydata) and _is_ndarray(obj)
@@ -119,8 +115,10 @@ class Backend(BaseBackend):
         index: create an index on these fields of the stored objects, e.g. ``["x", "-y"]``
             (one compound index) or ``{"columns": ["x"], "unique": True}``.
         as_many: store each item of a list or tuple as an object of its own.
-        as_pydata: accepted for numpy arrays (selects this kind); no other effect.
+        as_pydata: True chooses this kind (for numpy arrays); no other effect.
         """
+        if not isinstance(as_pydata, bool):
+            raise TypeError(f"as_pydata takes True or False, got {as_pydata!r}")
         if kwargs:
             raise TypeError(
                 f"{KIND} put() got unexpected keyword arguments {sorted(kwargs)}; it takes "

@@ -170,12 +170,16 @@ def test_ndarray_as_pydata(store: OmegaStore, array: np.ndarray) -> None:
     assert_identical([array], store.get("arr"))
 
 
-def test_ndarray_needs_as_pydata() -> None:
+def test_ndarray_needs_as_pydata(store: OmegaStore) -> None:
     from omegacore_python_data.backend import Backend
 
     assert Backend.supports(np.arange(3), "x") is False
     assert Backend.supports(np.arange(3), "x", as_pydata=True) is True
-    assert Backend.supports({"a": 1}, "x", as_hdf=True) is False
+    assert store.plugins.kind(KIND).selected_by == ("as_pydata",)
+    with pytest.raises(TypeError, match="as_pydata takes True or False, got 1"):
+        store.put([1], "x", as_pydata=1)
+    assert store.put({"a": 1}, "x", as_pydata=False).kind == KIND  # False: not given
+    assert store.get("x") == [{"a": 1}]
 
 
 def test_plain_data_is_stored_plainly(store: OmegaStore) -> None:
