@@ -53,9 +53,8 @@ def resolve(store: OmegaStore, name: str) -> tuple[str, list[NameRef]]:
     """The stored name ``name`` refers to, and the references on the way (outermost first)."""
     refs: list[NameRef] = []
     current = name
-    hook = store.plugins.pm.hook.omega_resolve_name
     for _ in range(MAX_DEPTH):
-        ref = hook(store=store, name=current)
+        ref: Any = store.plugins.call_hook("omega_resolve_name", store=store, name=current)
         if ref is None or ref.name == current:
             break
         if not isinstance(ref, NameRef):

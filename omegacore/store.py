@@ -30,7 +30,7 @@ from omegacore import settings
 from omegacore.backend import BaseBackend
 from omegacore.connection import connect, database_name, display_url, resolve_mongo_url
 from omegacore.documents import Locations, MetadataBase, metadata_class, utcnow
-from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject
+from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject, PluginHookError, warn
 from omegacore.faults import READ_RACE_ERRORS, is_read_race, translate_errors
 from omegacore.filters import check_regex, ensure_no_operators
 from omegacore.journal import Journal, delete_file
@@ -489,6 +489,9 @@ class OmegaStore:
         """The backend of ``kind``; raises KindNotInstalled naming what to install."""
         spec = self.plugins.kind(kind)
         if spec is None:
+            reason = self.plugins.unavailable(kind)
+            if reason is not None:
+                raise KindNotInstalled(f"kind {kind!r} cannot be used: {reason}")
             raise KindNotInstalled(
                 f"no installed plugin provides kind {kind!r}: install "
                 f"{suggest_distribution(kind)} (installed kinds: "
@@ -569,28 +572,25 @@ class OmegaStore:
         if attributes is not None and not isinstance(attributes, Mapping):
             raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
         kind, kwargs = self.plugins.choose_kind(obj, name, kind, kwargs)
-        backend = self.get_backend_byobj(obj, name, kind=kind, attributes=attributes, **kwargs)
-        if backend is None:
-            raise NoKindForObject(self._unsupported_message(obj))
-        hook = self.plugins.pm.hook
-        hook.omega_before_put(store=self, obj=obj, name=name, kind=backend.KIND, kwargs=kwargs)
+        backend = self.get_backend_bykind(kind)
+        self.plugins.call_hook("omega_before_put", store=self, obj=obj, name=name,
+                               kind=backend.KIND, kwargs=kwargs)
         meta = backend.put(obj, name, attributes=attributes, replace=replace, **kwargs)
-        hook.omega_after_put(store=self, meta=meta, name=name, kind=backend.KIND)
+        self._after("omega_after_put", f"{name!r} is stored", store=self, meta=meta,
+                    name=name, kind=backend.KIND)
         return meta
 
-    def _unsupported_message(self, obj: Any) -> str:
-        kinds = self.plugins.kinds()
-        installed = ", ".join(f"{k} ({s.distribution})" for k, s in kinds.items()) or "none"
-        message = (
-            f"no installed kind stores objects of type "
-            f"{type(obj).__module__}.{type(obj).__qualname__}. Installed kinds: {installed}."
-        )
-        hint = "" if isinstance(obj, str) else suggest_distribution(obj)
-        if hint and not any(s.distribution == hint for s in kinds.values()):
-            message += f" Install {hint} to store it."
-        else:
-            message += " Pass kind=... to choose one, or convert the object."
-        return message
+    def _after(self, hook_name: str, done: str, **kwargs: Any) -> None:
+        """Call a hook that runs after the fact: a plugin failing there cannot undo it.
+
+        The error is reported as a warning naming the plugin and logged with its
+        traceback: the operation did take effect, so raising would mislead the caller.
+        """
+        try:
+            self.plugins.call_hook(hook_name, **kwargs)
+        except PluginHookError as exc:
+            log.warning("%s", exc, exc_info=exc)
+            warn(f"{done}, but {exc}", RuntimeWarning)
 
     @translate_errors("reading {0!r}")
     def get(
@@ -738,7 +738,8 @@ class OmegaStore:
         if entry is not None:
             journal.close(entry)
         meta = self.Metadata._from_son(previous)
-        self.plugins.pm.hook.omega_after_drop(store=self, name=name, meta=meta)
+        self._after("omega_after_drop", f"{name!r} is dropped", store=self, name=name,
+                    meta=meta)
         return True
 
     def help(self, name_or_obj: Any = None, kind: str | None = None, raw: bool = False) -> Any:
@@ -765,7 +766,7 @@ class OmegaStore:
         else:
             backend = self.get_backend_byobj(name_or_obj, kind=kind)
             if backend is None:
-                raise NoKindForObject(self._unsupported_message(name_or_obj))
+                raise NoKindForObject(self.plugins.unsupported_message(name_or_obj))
             target = backend
         if interactive:
             return help(target)

@@ -13,10 +13,11 @@ import pytest
 import tables
 from omegacore import BaseBackend, DoesNotExist, OmegaStore
 from omegacore.documents import MetadataBase
+from omegacore.errors import PluginHookError
 from omegacore.settings import METADATA_COLLECTION
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import CrashConformance
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 
 from omegacore_pandas_hdf import hdf
 from omegacore_pandas_hdf.backend import Backend
@@ -377,7 +378,7 @@ def test_failing_put_removes_temporary_file(
     hstore.put(FRAMES["floats"], "kept", as_hdf=True)
     before = data_footprint(hstore)
 
-    with fail_before_commit(hstore), pytest.raises(InjectedFault):
+    with fail_before_commit(hstore), pytest.raises(PluginHookError, match="injected failure"):
         hstore.put(FRAMES["datetimes"], "kept", as_hdf=True)
     assert tmp_entries(hstore) == []
     assert data_footprint(hstore) == before

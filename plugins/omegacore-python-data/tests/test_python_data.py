@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from bson import Decimal128, ObjectId
 from omegacore import BaseBackend, OmegaStore
+from omegacore.errors import PluginHookError
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import AppendConformance, CrashConformance
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 
 KIND = "python.data"
 ZURICH = zoneinfo.ZoneInfo("Europe/Zurich")
@@ -240,7 +241,7 @@ def test_failed_append_removes_what_it_added(
     before = data_footprint(store)
     meta_before = store.metadata("kept")
 
-    with fail_before_commit(store), pytest.raises(InjectedFault):
+    with fail_before_commit(store), pytest.raises(PluginHookError, match="injected failure"):
         store.put({"a": 2}, "kept")
     assert store.get("kept") == [{"a": 1}]
     assert_nothing_written(store, before, "kept", meta_before)
