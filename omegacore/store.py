@@ -535,8 +535,29 @@ class OmegaStore:
                 return None
         return self.get_backend_bykind(kind, model_store, data_store)
 
-    def register_backend(self, kind: str, backend: type[BaseBackend], priority: int = 0) -> None:
-        """Add (or override) a kind at run time, through the same plugin manager."""
+    def register_backend(
+        self,
+        kind: str,
+        backend: type[BaseBackend],
+        index: int = -1,
+        priority: int | None = None,
+    ) -> None:
+        """Add (or override) a kind at run time, through the same plugin manager.
+
+        Which kind stores an object is asked in order of priority (highest first).
+        ``index`` is omegaml's way to say where in that order: ``-1`` (the default) after
+        every installed kind, ``0`` first, ``n`` before the kind asked n-th now.
+        ``priority`` sets the priority itself instead.
+        """
+        if priority is None:
+            if not isinstance(index, int) or isinstance(index, bool) or index < -1:
+                raise ValueError(f"index must be -1 or a position >= 0, got {index!r}")
+            order = sorted((s.priority for k, s in self.plugins.kinds().items() if k != kind),
+                           reverse=True)
+            if index == -1 or index >= len(order):
+                priority = min(order, default=1) - 1 if index == -1 else order[-1] - 1
+            else:
+                priority = order[index] + 1
         self.plugins.register_runtime(kinds=[KindSpec(kind, backend, priority=priority)])
         self._backends.pop(kind, None)
 

@@ -170,6 +170,15 @@ def test_runtime_kind_selected_by_its_priority(core_store: OmegaStore) -> None:
     assert core_store.put(b"x", "low").kind == "test.bytes"  # test.bytes has priority 20
     core_store.register_backend("test.allbytes", AllBytes, priority=99)
     assert core_store.put(b"x", "high").kind == "test.allbytes"
+    # omegaml's index=: -1 (the default) is asked after every installed kind, 0 first
+    core_store.register_backend("test.allbytes", AllBytes)
+    assert core_store.put(b"x", "last").kind == "test.bytes"
+    assert core_store.plugins.kind("test.allbytes").priority < min(
+        s.priority for k, s in core_store.plugins.kinds().items() if k != "test.allbytes")
+    core_store.register_backend("test.allbytes", AllBytes, index=0)
+    assert core_store.put(b"x", "first").kind == "test.allbytes"
+    with pytest.raises(ValueError, match="index must be -1 or a position"):
+        core_store.register_backend("test.allbytes", AllBytes, index=-5)
 
 
 def test_import_omegacore_imports_no_heavy_library(omega_database_url: str) -> None:
