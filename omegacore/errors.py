@@ -45,6 +45,13 @@ class PutInterrupted(OmegaError, ConnectionError):
         self.committed = committed
 
 
+class EntryLost(OmegaError):
+    """A put's journal entry was removed by another process that took its owner for gone.
+
+    Raised inside a put (it then fails with ``PutInterrupted``); see ``omegacore.journal``.
+    """
+
+
 class StaleRead(OmegaError):
     """An object was replaced or dropped by another process while it was being read.
 

@@ -29,11 +29,10 @@ from pymongo.errors import ConnectionFailure
 
 from omegacore import settings
 from omegacore.documents import Locations
-from omegacore.errors import ConcurrentPutError, PutInterrupted
+from omegacore.errors import ConcurrentPutError, EntryLost, PutInterrupted
 from omegacore.journal import (
     ROWID_FIELD,
     Entry,
-    EntryLost,
     Journal,
     Reservation,
     delete_file,
