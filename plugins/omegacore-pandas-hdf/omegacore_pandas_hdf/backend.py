@@ -114,6 +114,10 @@ class Backend(BaseBackend):
             _remove(path)
         return staged.meta
 
+    def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> Any:
+        """The stored HDF5 file, readable (``.read()``), as omegaml's force_python gives it."""
+        return self.open_file(meta)
+
     def column_names(self, meta: MetadataBase) -> list[Any] | None:
         """The stored DataFrame's column labels in order (None for a Series).
 

@@ -251,6 +251,14 @@ def test_kind_meta(hstore: OmegaStore) -> None:
     assert [position for position, _ in km["restore"]["columns"]] == [0, 1, 2, 3, 4]
 
 
+def test_force_python_gives_the_hdf_file(hstore: OmegaStore) -> None:
+    """As omegaml: force_python returns the stored HDF5 file, readable."""
+    hstore.put(FRAMES["strings"], "file", as_hdf=True)
+    data = hstore.get("file", force_python=True).read()
+    assert data[:8] == b"\x89HDF\r\n\x1a\n"
+    assert len(data) == hstore.fs.get(hstore.metadata("file").gridfile_id).length
+
+
 # -- choosing the kind -----------------------------------------------------------------------
 def test_chosen_only_with_as_hdf_or_kind(hstore: OmegaStore) -> None:
     frame = FRAMES["floats"]
