@@ -124,7 +124,6 @@ def check(store: OmegaStore, repair: bool = False, grace: float = DEFAULT_GRACE)
                                            "no metadata references it", True))
             if repair:
                 db.drop_collection(name)
-                journal.forget_collection(name)
                 report.removed.append(f"collection {name}")
         elif not staged:
             report.problems.append(Problem(
@@ -134,8 +133,8 @@ def check(store: OmegaStore, repair: bool = False, grace: float = DEFAULT_GRACE)
     for bucket in buckets:
         _check_gridfs(db, bucket, referenced, live_files, grace, repair, report)
     _check_rows(db, ranges, live, repair, report, collections)
-    if repair:
-        _tidy_journal(journal, collections)
+    if repair:  # journal documents of names with no put in progress
+        journal.collection.delete_many({"intents": {"$size": 0}})
     return report
 
 
@@ -246,14 +245,6 @@ def _check_rows(db: Any, ranges: dict[str, tuple[list[list[int]], str]],
         if repair:
             deleted = db[name].delete_many(hidden).deleted_count
             report.removed.append(f"{deleted} uncommitted rows of {name}")
-
-
-def _tidy_journal(journal: Journal, collections: set[str]) -> None:
-    """Remove empty journal documents and counters of collections that are gone."""
-    journal.collection.delete_many({"intents": {"$size": 0}})
-    for counter in journal.counters():
-        if counter["_id"][len("rows:"):] not in collections:
-            journal.collection.delete_one({"_id": counter["_id"], "next": counter["next"]})
 
 
 __all__ = ["DEFAULT_GRACE", "FsckReport", "Problem", "check"]

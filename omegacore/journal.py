@@ -33,7 +33,6 @@ from bson import ObjectId
 from pymongo import ReturnDocument, WriteConcern
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
 from omegacore import settings
 from omegacore.documents import Locations, utcnow
@@ -44,7 +43,6 @@ log = logging.getLogger(__name__)
 JOURNAL_COLLECTION = "omegacore.journal"
 #: the field appending kinds number their documents by (omegaml's row id)
 ROWID_FIELD = "_om#rowid"
-_COUNTER_PREFIX = "rows:"
 
 
 # -- who writes ---------------------------------------------------------------------------
@@ -121,11 +119,19 @@ class Owner:
         return not self.started or _start_ticks(self.pid) in (0, self.started)
 
 
+#: the entries this process has open: any other entry of this process is over (e.g. it
+#: gave up on it while the server was gone, or the server lost its removal in a crash)
+_open: set[ObjectId] = set()
+
+
 def entry_is_dead(entry: Mapping[str, Any], lease: float | None = None) -> bool:
     """Whether the put that wrote ``entry`` has ended without removing it."""
     if entry.get("abandoned"):
         return True
-    alive = Owner.from_doc(entry.get("owner")).alive()
+    owner = Owner.from_doc(entry.get("owner"))
+    if owner == Owner.current():
+        return entry.get("id") not in _open
+    alive = owner.alive()
     if alive is not None:
         return not alive
     lease = settings.journal_lease() if lease is None else lease
@@ -139,6 +145,37 @@ def entry_is_dead(entry: Mapping[str, Any], lease: float | None = None) -> bool:
 def name_key(bucket: str, prefix: str, name: str) -> str:
     """The journal document id of one object name."""
     return hashlib.sha1(f"{bucket}\x00{prefix}\x00{name}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Row ids to reserve: ``count`` ids in ``collection`` above ``base`` (the committed top).
+
+    One counter per name (``next_rowid`` of the name's journal document) numbers the rows
+    of the collection it was last used for (``rowid_collection``); a put to a new
+    collection starts it again at ``base``. Reserving is one atomic update.
+    """
+
+    collection: str
+    count: int
+    base: int
+    field: str = ROWID_FIELD
+
+    def counter_update(self) -> dict[str, Any]:
+        same = {"$eq": ["$rowid_collection", {"$literal": self.collection}]}
+        current = {"$max": [{"$ifNull": ["$next_rowid", 0]}, self.base]}
+        return {
+            "next_rowid": {"$add": [{"$cond": [same, current, self.base]}, self.count]},
+            "rowid_collection": {"$literal": self.collection},
+        }
+
+    def spec_static(self) -> dict[str, Any]:
+        return {"collection": self.collection, "field": self.field}
+
+    def spec(self) -> dict[str, Any]:
+        """The entry's record of the ids, computed in the same update as the reservation."""
+        return {"collection": {"$literal": self.collection}, "field": {"$literal": self.field},
+                "start": {"$subtract": ["$next_rowid", self.count]}, "stop": "$next_rowid"}
 
 
 @dataclass
@@ -173,11 +210,13 @@ class Journal:
         replaces: Locations,
         collections: Sequence[str] = (),
         files: Sequence[Any] = (),
-        rows: Sequence[Mapping[str, Any]] = (),
-    ) -> tuple[Entry, list[dict[str, Any]]]:
+        reserve: Reservation | None = None,
+    ) -> tuple[Entry, list[dict[str, Any]], int | None]:
         """Add an entry for a put of ``name`` with its first locations; one round trip.
 
-        Returns the entry and the entries other puts of the name left there.
+        With ``reserve``, row ids are reserved in the same update (and recorded in the
+        entry). Returns the entry, the entries other puts of the name left, and the first
+        reserved row id (None without ``reserve``).
         """
         entry = Entry(name_key(bucket, prefix, name), ObjectId())
         doc = {
@@ -188,23 +227,32 @@ class Journal:
             "fs": fs,
             "collections": list(collections),
             "files": list(files),
-            "rows": [dict(r) for r in rows],
             "replaces": {
                 "collections": list(replaces.collections),
                 "files": list(replaces.files),
             },
         }
-        found = self.collection.find_one_and_update(
-            {"_id": entry.key},
-            {
-                "$push": {"intents": doc},
-                "$setOnInsert": {"bucket": bucket, "prefix": prefix, "name": name},
-            },
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        others = [e for e in (found or {}).get("intents", []) if e.get("id") != entry.id]
-        return entry, others
+        pipeline: list[dict[str, Any]] = []
+        new_entry: dict[str, Any] = {"$literal": {**doc, "rows": []}}
+        if reserve is not None:
+            pipeline.append({"$set": reserve.counter_update()})
+            new_entry = {"$mergeObjects": [{"$literal": doc}, {"rows": [reserve.spec()]}]}
+        pipeline.append({"$set": {
+            "intents": {"$concatArrays": [{"$ifNull": ["$intents", []]}, [new_entry]]},
+            "bucket": {"$literal": bucket}, "prefix": {"$literal": prefix},
+            "name": {"$literal": name},
+        }})
+        _open.add(entry.id)
+        try:
+            found = self.collection.find_one_and_update(
+                {"_id": entry.key}, pipeline, upsert=True, return_document=ReturnDocument.AFTER)
+        except BaseException:
+            _open.discard(entry.id)  # if the entry was stored after all, it is over
+            raise
+        assert found is not None  # an upsert returns the document it made
+        others = [e for e in found.get("intents", []) if e.get("id") != entry.id]
+        start = int(found["next_rowid"]) - reserve.count if reserve is not None else None
+        return entry, others, start
 
     def add(
         self,
@@ -237,49 +285,33 @@ class Journal:
         entry.heartbeat = time.monotonic()
 
     def close(self, entry: Entry) -> None:
-        """Remove ``entry`` (unacknowledged: if it is lost, the entry is reaped as finished)."""
-        self._unacknowledged.update_one(
-            {"_id": entry.key}, {"$pull": {"intents": {"id": entry.id}}})
+        """Remove ``entry``: the put is over, and nothing of it is left to clean up."""
+        _open.discard(entry.id)
+        self.collection.update_one({"_id": entry.key}, {"$pull": {"intents": {"id": entry.id}}})
 
     def abandon(self, entry: Entry) -> None:
         """Leave ``entry`` for the next put of the name or fsck to clean up."""
+        _open.discard(entry.id)
         self._unacknowledged.update_one(
             {"_id": entry.key, "intents.id": entry.id}, {"$set": {"intents.$.abandoned": True}}
         )
 
     # -- row ids ----------------------------------------------------------------------------
-    def reserve_rows(self, collection: str, count: int, base: int) -> int:
-        """Reserve ``count`` row ids in ``collection``; returns the first.
+    def reserve_rows(self, entry: Entry, reserve: Reservation) -> int:
+        """Reserve row ids for ``entry`` (a further reservation of a put); returns the first.
 
-        Ids are unique among all processes appending to the collection: a counter document
-        is advanced by compare-and-swap. ``base`` is where the counter starts if it does not
-        exist yet (the first row id no committed row uses).
+        The ids are recorded in the entry before this returns, so they are cleaned up if
+        the put's process dies while writing them.
         """
-        key = _COUNTER_PREFIX + collection
-        expected = base
-        for _ in range(1000):
-            swapped = self.collection.update_one(
-                {"_id": key, "next": expected}, {"$set": {"next": expected + count}}
-            )
-            if swapped.modified_count == 1:
-                return expected
-            current = self.collection.find_one({"_id": key})
-            if current is None:
-                try:
-                    self.collection.insert_one({"_id": key, "next": max(base, 0) + count})
-                except DuplicateKeyError:
-                    continue
-                return max(base, 0)
-            expected = max(int(current["next"]), base)
-            if expected != int(current["next"]):  # the counter lags the data: move it on
-                self.collection.update_one(
-                    {"_id": key, "next": current["next"]}, {"$set": {"next": expected}}
-                )
-        raise RuntimeError(f"could not reserve row ids in {collection}: too many writers")
-
-    def forget_collection(self, collection: str) -> None:
-        """Remove the row-id counter of a dropped collection."""
-        self._unacknowledged.delete_one({"_id": _COUNTER_PREFIX + collection})
+        found = self.collection.find_one_and_update(
+            {"_id": entry.key}, [{"$set": reserve.counter_update()}],
+            projection={"next_rowid": 1}, return_document=ReturnDocument.AFTER)
+        if found is None:
+            raise EntryLost("this put's journal document was removed by another process")
+        start = int(found["next_rowid"]) - reserve.count
+        self.add(entry, rows=[{**reserve.spec_static(), "start": start,
+                               "stop": start + reserve.count}])
+        return start
 
     # -- other puts' entries ----------------------------------------------------------------
     def reap(self, key: str, entries: Iterable[Mapping[str, Any]], lease: float | None = None
@@ -307,10 +339,7 @@ class Journal:
 
     def entries(self) -> list[dict[str, Any]]:
         """Every journal document of the database (fsck)."""
-        return list(self.collection.find({"_id": {"$not": {"$regex": f"^{_COUNTER_PREFIX}"}}}))
-
-    def counters(self) -> list[dict[str, Any]]:
-        return list(self.collection.find({"_id": {"$regex": f"^{_COUNTER_PREFIX}"}}))
+        return list(self.collection.find())
 
 
 # -- what metadata references ------------------------------------------------------------------
@@ -371,7 +400,6 @@ def cleanup(db: Database, entry: Mapping[str, Any]) -> list[str]:
     for name in collections:
         if name not in cols_in_use:
             db.drop_collection(name)
-            db[JOURNAL_COLLECTION].delete_one({"_id": _COUNTER_PREFIX + name})
             removed.append(f"collection {name}")
     fs = entry.get("fs")
     for file_id in files:

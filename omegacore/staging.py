@@ -30,7 +30,14 @@ from pymongo.errors import ConnectionFailure
 from omegacore import settings
 from omegacore.documents import Locations
 from omegacore.errors import ConcurrentPutError, PutInterrupted
-from omegacore.journal import ROWID_FIELD, Entry, EntryLost, Journal, delete_file
+from omegacore.journal import (
+    ROWID_FIELD,
+    Entry,
+    EntryLost,
+    Journal,
+    Reservation,
+    delete_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -207,9 +214,14 @@ class StagedPut:
         if self._committed_rows is None:
             self._committed_rows = self._seal(target, field)
         base = max((hi for _, hi in self._committed_rows), default=0)
-        start = self._journal.reserve_rows(target, count, base)
+        reservation = Reservation(target, count, base, field)
+        if self._entry is None:
+            opened = self._open(reserve=reservation)
+            assert opened is not None
+            start = opened
+        else:
+            start = self._journal.reserve_rows(self._entry, reservation)
         spec = {"collection": target, "field": field, "start": start, "stop": start + count}
-        self._record(rows=[spec])
         self._reserved.append(spec)
         self._new_rows.append([start, start + count])
         return start
@@ -298,22 +310,27 @@ class StagedPut:
             self._journal.heartbeat(self._entry)
 
     # -- the journal -------------------------------------------------------------------------
-    def _record(self, collections: Sequence[str] = (), files: Sequence[Any] = (),
-                rows: Sequence[dict[str, Any]] = ()) -> None:
+    def _record(self, collections: Sequence[str] = (), files: Sequence[Any] = ()) -> None:
         if self._entry is None:
-            kept = Locations(tuple(filter(None, [self._append_to, *self._extra_collections])),
-                             tuple(self._extra_files))
-            replaces = self._previous_locations.without(kept)
-            if self._previous_locations.external:
-                replaces = Locations()
-            self._entry, others = self._journal.open(
-                self.meta.bucket, self.meta.prefix, self.name, self.kind,
-                self.store.fs_collection, replaces, collections, files, rows,
-            )
-            if others:
-                self._reap(others)
+            self._open(collections, files)
         else:
-            self._journal.add(self._entry, collections, files, rows)
+            self._journal.add(self._entry, collections, files)
+
+    def _open(self, collections: Sequence[str] = (), files: Sequence[Any] = (),
+              reserve: Reservation | None = None) -> int | None:
+        """Open this put's journal entry with its first locations (and row ids)."""
+        kept = Locations(tuple(filter(None, [self._append_to, *self._extra_collections])),
+                         tuple(self._extra_files))
+        replaces = self._previous_locations.without(kept)
+        if self._previous_locations.external:
+            replaces = Locations()
+        self._entry, others, start = self._journal.open(
+            self.meta.bucket, self.meta.prefix, self.name, self.kind,
+            self.store.fs_collection, replaces, collections, files, reserve,
+        )
+        if others:
+            self._reap(others)
+        return start
 
     def _reap(self, others: list[dict[str, Any]]) -> None:
         """Remove what earlier puts of this name left when their process died."""
@@ -439,7 +456,6 @@ class StagedPut:
                 {spec["field"]: {"$gte": spec["start"], "$lt": spec["stop"]}})
         for key in self._created_collections:
             self.store.mongodb.drop_collection(key)
-            self._journal.forget_collection(key)
         for file_id in self._created_files:
             delete_file(self.store.mongodb, self.store.fs_collection, file_id)
         self._close()

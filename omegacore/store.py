@@ -35,6 +35,7 @@ from omegacore.faults import READ_RACE_ERRORS, is_read_race, translate_errors
 from omegacore.filters import check_regex, ensure_no_operators
 from omegacore.journal import Journal, delete_file
 from omegacore.naming import (
+    collection_safe,
     is_hidden,
     is_temporary,
     pattern_to_regex,
@@ -195,8 +196,11 @@ class OmegaStore:
 
         Each put writes to its own key, so a put never overwrites data that the current
         metadata still points to, and concurrent puts never write into each other's data.
+        With unhashed names the key is made a valid collection name whatever the name
+        (``$``, empty segments and excess length are rewritten; the suffix keeps it unique).
         """
-        return f"{self.object_store_key(name, ext)}.{ObjectId()}"
+        key = f"{self.object_store_key(name, ext)}.{ObjectId()}"
+        return key if self._hashed_names() else collection_safe(key, self.database_name)
 
     def collection(
         self, name: str | None = None, bucket: str | None = None, prefix: str | None = None
@@ -372,13 +376,12 @@ class OmegaStore:
         """Remove collections and GridFS files (of a dropped or replaced object)."""
         if locations.external:
             return
-        journal = self.journal
         for collection in locations.collections:
             self.mongodb.drop_collection(collection)
-            journal.forget_collection(collection)
         for file_id in locations.files:
             delete_file(self.mongodb, self.fs_collection, file_id)
 
+    @translate_errors("looking up {0!r}")
     def exists(self, name: str, hidden: bool = False) -> bool:
         """Whether an object of exactly this name is stored.
 
@@ -390,6 +393,7 @@ class OmegaStore:
         check_flag(hidden, "hidden")
         return self._metadata_collection.count_documents(self._query(name), limit=1) > 0
 
+    @translate_errors("listing objects")
     def list(
         self,
         pattern: str | None = None,
@@ -683,8 +687,8 @@ class OmegaStore:
             where = Locations.of(previous)
             if where and not where.external:
                 if entry is None:
-                    entry, others = journal.open(self.bucket, self.prefix, name, "drop",
-                                                 self.fs_collection, where)
+                    entry, others, _ = journal.open(self.bucket, self.prefix, name, "drop",
+                                                    self.fs_collection, where)
                     if others:
                         journal.reap(entry.key, others)
                 else:  # replaced meanwhile: record what is dropped now

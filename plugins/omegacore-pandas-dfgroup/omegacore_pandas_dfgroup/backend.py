@@ -23,6 +23,7 @@ from omegacore import BaseBackend
 from omegacore.documents import MetadataBase
 from omegacore.filters import all_of
 from omegacore.staging import StagedPut
+from omegacore.validation import check_flag
 from omegacore_pandas_dfgroup.groups import (
     DATA_FIELD,
     DOCUMENT_BYTES,
@@ -100,7 +101,8 @@ class DataFrameGroupBackend(BaseBackend):
             raise ValueError(f"document_bytes must be an int >= 1024, got {document_bytes!r}")
         store = self.store
         previous = store.metadata(name)
-        appending = bool(append) and not replace and previous is not None
+        appending = bool(check_flag(append, "append", allow_none=True)) and not replace \
+            and previous is not None
         stored: GroupLayout | None = None
         if appending:
             assert previous is not None

@@ -29,6 +29,7 @@ from omegacore.documents import MetadataBase
 from omegacore.errors import warn
 from omegacore.filters import all_of
 from omegacore.staging import StagedPut
+from omegacore.validation import check_flag
 
 #: the kinds whose data this backend reads (pandas.serows: Series written by omegaml)
 ROW_KINDS = ("pandas.dfrows", "pandas.serows")
@@ -81,6 +82,7 @@ class DataFrameRowsBackend(BaseBackend):
         ensure_compat: accepted for compatibility; values are always checked.
         """
         _check_options(kwargs)
+        check_flag(append, "append", allow_none=True)
         if not isinstance(obj, (pd.DataFrame, pd.Series)):
             raise TypeError(f"{self.KIND} stores DataFrames and Series, not {type(obj).__name__}")
         if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):

@@ -15,6 +15,7 @@ from omegacore import BaseBackend, DoesNotExist, OmegaStore
 from omegacore.documents import MetadataBase
 from omegacore.settings import METADATA_COLLECTION
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import CrashConformance
 from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 from omegacore_pandas_hdf import hdf
@@ -36,7 +37,7 @@ def assert_same(expected: Any, actual: Any) -> None:
         pd.testing.assert_frame_equal(actual, expected, check_freq=True)
 
 
-class TestPandasHdfConformance(KindConformance):
+class TestPandasHdfConformance(KindConformance, CrashConformance):
     kind = KIND
     put_kwargs = {"as_hdf": True}
 

@@ -18,6 +18,7 @@ from bson.raw_bson import RawBSONDocument
 from omegacore import BaseBackend, MetadataBase
 from omegacore.filters import all_of
 from omegacore.journal import ROWID_FIELD
+from omegacore.validation import check_flag
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
@@ -147,6 +148,8 @@ class Backend(BaseBackend):
             for i, (item, doc_id) in enumerate(zip(items, ids, strict=True))
         ]
         keys, index_options = index_keys(index) if index else ([], {})
+        check_flag(append, "append", allow_none=True)
+        check_flag(as_many, "as_many")
         append = (True if append is None else bool(append)) and not replace
         with self.stage(name, attributes, kind_meta={"encoding": ENCODING}) as staged:
             coll = staged.append_target() if append else None

@@ -16,6 +16,7 @@ import pytest
 from bson import Decimal128, ObjectId
 from omegacore import BaseBackend, OmegaStore
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import AppendConformance, CrashConformance
 from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 KIND = "python.data"
@@ -73,7 +74,7 @@ def footprint_size(store: OmegaStore) -> tuple[int, int]:
     return len(names), files
 
 
-class TestPythonDataConformance(KindConformance):
+class TestPythonDataConformance(KindConformance, CrashConformance):
     kind = KIND
 
     def make_object(self, variant: int) -> Any:
@@ -114,6 +115,21 @@ ROUND_TRIPS = {
                             dt.timedelta(days=-1, microseconds=3)],
     "bson types": [uuid.UUID(int=12345), ObjectId(), Decimal128("1.5")],
 }
+
+
+class TestPythonDataAppends(AppendConformance):
+    kind = "python.data"
+
+    def make_part(self, writer: int, i: int) -> dict[str, Any]:
+        return {"writer": writer, "part": i, "values": list(range(i, i + 5))}
+
+    def combine(self, parts: list[Any]) -> list[Any]:
+        return list(parts)
+
+    def assert_same_parts(self, parts: list[Any], actual: Any) -> None:
+        key = lambda d: (d["writer"], d["part"])  # noqa: E731
+        assert sorted(actual, key=key) == sorted(parts, key=key)
+        assert len(actual) == len(parts)
 
 
 @pytest.mark.parametrize("value", list(ROUND_TRIPS.values()), ids=list(ROUND_TRIPS))
