@@ -165,7 +165,10 @@ class Backend(BaseBackend):
             frame = hdf.read(path, kind_meta.get("key"))
         finally:
             _remove(path)
-        frame = hdf.restore(frame, kind_meta.get("restore") or {})
+        if "restore" in kind_meta:
+            frame = hdf.restore(frame, kind_meta["restore"])
+        else:  # written by omegaml: strings as omegaml gives them
+            frame = hdf.as_written_by_pandas2(frame)
         if columns is None:
             return frame
         from omegacore_pandas.columns import select_columns

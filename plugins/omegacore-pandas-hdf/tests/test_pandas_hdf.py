@@ -402,13 +402,24 @@ def test_get_refuses_unknown_kwargs(hstore: OmegaStore) -> None:
 
 
 def test_reads_metadata_without_key(hstore: OmegaStore) -> None:
-    """Metadata written elsewhere (no kind_meta) is read: the file's only object is used."""
+    """Metadata written elsewhere (no kind_meta) is read: the file's only object is used,
+    with strings as omegaml (pandas 2) reads them: object labels and columns."""
     hstore.put(FRAMES["floats"], "bare", as_hdf=True)
     hstore.mongodb[METADATA_COLLECTION].update_one(
         {"name": "bare", "bucket": hstore.bucket, "prefix": hstore.prefix},
         {"$set": {"kind_meta": {}}},
     )
-    assert_same(FRAMES["floats"], hstore.get("bare"))
+    expected = FRAMES["floats"].copy()
+    expected.columns = expected.columns.astype(object)
+    assert_same(expected, hstore.get("bare"))
+    hstore.put(FRAMES["strings"], "bare", as_hdf=True)
+    hstore.mongodb[METADATA_COLLECTION].update_one(
+        {"name": "bare", "bucket": hstore.bucket, "prefix": hstore.prefix},
+        {"$set": {"kind_meta": {}}},
+    )
+    got = hstore.get("bare")
+    assert all(got[c].dtype == object for c in got.columns if got[c].dtype.kind in "OU")
+    assert not any(isinstance(dtype, pd.StringDtype) for dtype in got.dtypes)
 
 
 def test_no_pandas_import_unless_needed() -> None:

@@ -26,6 +26,7 @@ from bson.errors import InvalidDocument
 from bson.raw_bson import RawBSONDocument
 from omegacore import BaseBackend, MetadataBase
 from omegacore.filters import all_of
+from omegacore.validation import check_flag, check_options
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
@@ -110,11 +111,9 @@ class Backend(BaseBackend):
             collection's name are inserted into that collection.
         as_raw: selects this kind for dicts (it is the default for a collection).
         """
-        if kwargs:
-            raise TypeError(
-                f"{KIND} put() got unexpected keyword arguments {sorted(kwargs)}; it takes "
-                "attributes, as_raw, append and replace"
-            )
+        check_options(kwargs, ("attributes", "as_raw", "append", "replace"), f"{KIND} put()")
+        check_flag(as_raw, "as_raw")
+        check_flag(append, "append", allow_none=True)
         if isinstance(obj, Collection):
             return self._register(obj, name, attributes)
         docs = _documents(obj)
@@ -177,6 +176,9 @@ class Backend(BaseBackend):
         """
         from omegacore_pandas_rawdict.frame import RawFrame, strip, to_frame
 
+        check_flag(raw, "raw")
+        check_flag(lazy, "lazy")
+        check_flag(trusted, "trusted")
         meta = self.metadata(name, meta)
         if not meta.collection:
             raise ValueError(f"{name!r} has no collection in its metadata; put it again")

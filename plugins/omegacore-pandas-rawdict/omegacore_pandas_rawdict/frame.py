@@ -51,7 +51,9 @@ def to_frame(docs: Iterable[dict[str, Any]]) -> pd.DataFrame:
         inferred = infer_values(values)
         data[column] = pd.Series(inferred, dtype=object if inferred is values else None,
                                  copy=False)
-    return pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+    frame.columns = pd.Index(list(columns), dtype=object)  # labels as omegaml gives them
+    return frame
 
 
 def strip(doc: dict[str, Any], raw: bool) -> dict[str, Any]:

@@ -340,7 +340,10 @@ class FrameLayout:
         if kind == "index":
             index = pd.Index(names, dtype=restore_dtype(info["dtype"]), name=name)
             return _with_freq(index, info.get("freq"))
-        return pd.Index(names, name=name)
+        inferred = pd.Index(names, name=name)  # omegaml data: labels as omegaml gave them
+        if isinstance(inferred.dtype, pd.StringDtype):
+            return pd.Index(names, dtype=object, name=name)
+        return inferred
 
     def assemble(self, index_arrays: list[Any], column_arrays: list[Any],
                  as_series: bool | None = None) -> pd.DataFrame | pd.Series:

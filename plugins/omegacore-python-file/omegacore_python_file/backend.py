@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from gridfs.errors import NoFile
 from omegacore import BaseBackend, MetadataBase
+from omegacore.validation import check_options
 
 from omegacore_python_file import KIND
 from omegacore_python_file.stream import StoredFile
@@ -68,11 +69,8 @@ class Backend(BaseBackend):
 
         A name stored before is replaced (files are never appended to).
         """
-        if kwargs:
-            raise TypeError(
-                f"{KIND} put() got unexpected keyword arguments {sorted(kwargs)}; it takes "
-                "attributes (and replace, which has no effect: files are always replaced)"
-            )
+        check_options(kwargs, ("attributes", "replace"), f"{KIND} put() (files are always "
+                      "replaced)")
         source = _source_name(obj)
         kind_meta = {"source": source} if source else {}
         stream, opened = self._open(obj)
@@ -125,11 +123,7 @@ class Backend(BaseBackend):
         read (``read(n)``, ``readline()``, iteration by line, ``seek``, ``readchunk()``),
         a few at a time; close it when done.
         """
-        if kwargs:
-            raise TypeError(
-                f"{KIND} get() got unexpected keyword arguments {sorted(kwargs)}; it takes "
-                "local (a path to write the file to)"
-            )
+        check_options(kwargs, ("local",), f"{KIND} get()")
         meta = self.metadata(name, meta)
         stream = self.open_stored_file(meta)
         if local is None:

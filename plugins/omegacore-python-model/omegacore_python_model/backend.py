@@ -23,6 +23,7 @@ from typing import Any
 
 from omegacore import BaseBackend, MetadataBase
 from omegacore.specs import load_object
+from omegacore.validation import check_options
 
 from omegacore_python_model import KIND
 
@@ -95,11 +96,7 @@ class Backend(BaseBackend):
         **kwargs: Any,
     ) -> MetadataBase:
         """Serialize ``obj`` and stream the result into GridFS as ``name`` (replacing it)."""
-        if kwargs:
-            raise TypeError(
-                f"{KIND} put() got unexpected keyword arguments {sorted(kwargs)}; it takes "
-                "attributes, serializer and loader"
-            )
+        check_options(kwargs, ("attributes", "serializer", "loader"), f"{KIND} put()")
         for label, func in (("serializer", serializer), ("loader", loader)):
             if func is not None and not callable(func):
                 raise TypeError(f"{label}= must be a function, got {type(func).__name__}")
@@ -134,11 +131,7 @@ class Backend(BaseBackend):
         **kwargs: Any,
     ) -> Any:
         """The model, read by ``loader``, else by the recorded loader, else by joblib."""
-        if kwargs:
-            raise TypeError(
-                f"{KIND} get() got unexpected keyword arguments {sorted(kwargs)}; it takes "
-                "loader"
-            )
+        check_options(kwargs, ("loader",), f"{KIND} get()")
         meta = self.metadata(name, meta)
         kind_meta = meta.kind_meta or {}
         recorded = kind_meta.get("loader")

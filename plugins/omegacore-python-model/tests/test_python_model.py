@@ -141,12 +141,12 @@ def test_bad_serializers_write_nothing(models: OmegaStore) -> None:
         models.put(Fraction(1, 3), "kept", serializer=returns_missing)
     with pytest.raises(TypeError, match="serializer= must be a function"):
         models.put(Fraction(1, 3), "kept", serializer="joblib")
-    with pytest.raises(TypeError, match="unexpected keyword arguments.*'noversion'"):
+    with pytest.raises(TypeError, match="argument noversion; it takes attributes"):
         models.put(Fraction(1, 3), "kept", serializer=wrap_serializer, noversion=True)
     assert data_footprint(models) == before
     assert models.metadata("kept").to_mongo() == meta_before.to_mongo()
     assert models.get("kept") == Fraction(1, 2)
-    with pytest.raises(TypeError, match="takes loader"):
+    with pytest.raises(TypeError, match="argument serializer; it takes loader"):
         models.get("kept", serializer=wrap_serializer)
 
 
