@@ -40,6 +40,7 @@ def omegaml_frame(groups: list[dict[str, Any]]) -> pd.DataFrame:
     for column in frame.columns:  # strings are object columns holding None, as in omegaml
         if isinstance(frame[column].dtype, pd.StringDtype):
             frame[column] = pd.Series([row.get(column) for row in rows], dtype=object)
+    frame.columns = frame.columns.astype(object)  # and labels an object index
     return frame
 
 

@@ -12,6 +12,7 @@ import pytest
 from omegacore import OmegaStore
 from omegacore.errors import NoKindForObject
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import AppendConformance, CrashConformance
 from omegacore_testing.faults import InjectedFault, fail_before_commit
 from pandas.testing import assert_frame_equal
 
@@ -32,7 +33,7 @@ def frame(columns: dict[str, list[Any]], objects: tuple[str, ...] = ()) -> pd.Da
     return out
 
 
-class TestRawDictConformance(KindConformance):
+class TestRawDictConformance(KindConformance, CrashConformance):
     kind = KIND
     put_kwargs = {"as_raw": True}
 
@@ -46,6 +47,25 @@ class TestRawDictConformance(KindConformance):
         assert_frame_equal(actual, frame(
             {"v": [d["v"] for d in expected], "s": ["x", "y"], "d.e": [np.nan, 1.5]},
             objects=("s",)))
+
+
+class TestRawDictAppends(AppendConformance):
+    kind = KIND
+    append_kwargs = {"as_raw": True, "append": True}
+
+    def make_part(self, writer: int, i: int) -> list[dict[str, Any]]:
+        return [{"writer": writer, "part": i, "row": r} for r in range(3)]
+
+    def combine(self, parts: list[Any]) -> pd.DataFrame:
+        rows = [row for part in parts for row in part]
+        return frame({k: [r[k] for r in rows] for k in ("writer", "part", "row")})
+
+    def assert_same(self, expected: Any, actual: Any) -> None:
+        assert_frame_equal(actual, expected)
+
+    def assert_same_parts(self, parts: list[Any], actual: Any) -> None:
+        expected = sorted((r["writer"], r["part"], r["row"]) for part in parts for r in part)
+        assert sorted(actual.itertuples(index=False, name=None)) == expected
 
 
 @pytest.fixture

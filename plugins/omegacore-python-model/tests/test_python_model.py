@@ -13,6 +13,7 @@ import pytest
 from bson import ObjectId
 from omegacore import OmegaStore
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import CrashConformance
 from sklearn.linear_model import LinearRegression
 
 KIND = "python.model"
@@ -39,6 +40,18 @@ class TestPythonModelConformance(KindConformance):
 
     def unsupported_objects(self) -> list[Any]:
         return []  # with a serializer, every object is this kind's
+
+
+class TestPythonModelCrashes(CrashConformance):
+    """Killed puts (the writing processes get joblib, the default pair: functions of a
+    test module would not import there)."""
+
+    kind = KIND
+    prefix = "models/"
+    put_kwargs = {"kind": KIND}
+
+    def make_object(self, variant: int) -> Any:
+        return {"weights": list(range(variant, variant + 1000)), "name": f"m{variant}"}
 
 
 @pytest.fixture
