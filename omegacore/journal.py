@@ -36,6 +36,7 @@ from pymongo.database import Database
 
 from omegacore import settings
 from omegacore.documents import Locations, utcnow
+from omegacore.errors import EntryLost
 
 log = logging.getLogger(__name__)
 
@@ -185,10 +186,6 @@ class Entry:
     key: str
     id: ObjectId
     heartbeat: float = field(default_factory=time.monotonic)
-
-
-class EntryLost(RuntimeError):
-    """This put's entry was removed by another process that took its owner for gone."""
 
 
 class Journal:

@@ -38,8 +38,6 @@ from omegacore_pandas_dfgroup.groups import (
 
 #: the field that numbers group documents: the row id of a document's first row
 DOCUMENT_ROWID = f"{DATA_FIELD}.0.{ROWID_FIELD}"
-#: put() options of other kinds that may be passed switched off
-_OTHER_KIND_OPTIONS = ("as_hdf", "as_pydata")
 _DELETE_IDS = 10_000
 
 
@@ -58,10 +56,8 @@ class DataFrameGroupBackend(BaseBackend):
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
-        """DataFrames, when ``groupby=`` is given (and no other kind was asked for)."""
-        if kwargs.get("groupby") is None or kwargs.get("as_hdf"):
-            return False
-        return isinstance(obj, pd.DataFrame)
+        """DataFrames, when ``groupby=`` is given (which chooses this kind, see plugin.py)."""
+        return kwargs.get("groupby") is not None and isinstance(obj, pd.DataFrame)
 
     # -- put ---------------------------------------------------------------------------------
     def put(
@@ -85,7 +81,7 @@ class DataFrameGroupBackend(BaseBackend):
         document_bytes: fill each document up to about this size before a group
             continues in the next (default 4 MB; at most MongoDB's 16 MB).
         """
-        unknown = [k for k, v in kwargs.items() if not (k in _OTHER_KIND_OPTIONS and not v)]
+        unknown = list(kwargs)
         if unknown:
             raise TypeError(
                 f"{self.KIND} put() got unexpected options {unknown}; it takes groupby, "

@@ -35,8 +35,6 @@ from omegacore.validation import check_flag
 ROW_KINDS = ("pandas.dfrows", "pandas.serows")
 #: put() options besides the core ones; anything else is a mistake worth reporting
 _PUT_OPTIONS = ("append", "index", "timestamp", "chunksize", "ensure_compat")
-#: put() options of other kinds that may be passed as "off"
-_OTHER_KIND_OPTIONS = ("as_hdf", "groupby", "as_pydata")
 
 
 class DataFrameRowsBackend(BaseBackend):
@@ -51,9 +49,7 @@ class DataFrameRowsBackend(BaseBackend):
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
-        """DataFrames and Series, unless another kind was asked for (as_hdf, groupby)."""
-        if kwargs.get("as_hdf") or kwargs.get("groupby") is not None:
-            return False
+        """DataFrames and Series (keywords choosing other kinds never reach this backend)."""
         return isinstance(obj, (pd.DataFrame, pd.Series))
 
     # -- put ---------------------------------------------------------------------------------
@@ -218,7 +214,7 @@ def _rebase(staged: StagedPut, layout: FrameLayout, current: MetadataBase) -> No
 
 
 def _check_options(kwargs: dict[str, Any]) -> None:
-    unknown = [k for k in kwargs if k not in _OTHER_KIND_OPTIONS]
+    unknown = list(kwargs)
     if unknown:
         raise TypeError(
             f"pandas.dfrows put() got unexpected options {unknown}; it takes "

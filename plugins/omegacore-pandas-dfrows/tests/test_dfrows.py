@@ -81,14 +81,16 @@ class TestDataFrameAppends(AppendConformance):
         assert_frame_equal(actual, pd.concat([by_key[k] for k in keys]), check_exact=True)
 
 
-def test_other_kinds_asked_for_are_refused() -> None:
+def test_keywords_of_other_kinds_never_reach_the_backend(store: OmegaStore) -> None:
     from omegacore_pandas_dfrows.backend import DataFrameRowsBackend, SeriesRowsBackend
 
     df = pd.DataFrame({"a": [1]})
     assert DataFrameRowsBackend.supports(df, "x")
-    assert not DataFrameRowsBackend.supports(df, "x", as_hdf=True)
-    assert not DataFrameRowsBackend.supports(df, "x", groupby=["a"])
     assert not SeriesRowsBackend.supports(df["a"], "x")
+    # switched off, they are dropped by the store (the backend refuses unknown options)
+    assert store.put(df, "x", as_hdf=False, groupby=None, as_pydata=False).kind == "pandas.dfrows"
+    with pytest.raises(TypeError, match=r"unexpected options \['as_hfd'\]"):
+        store.put(df, "x", as_hfd=True)
 
 
 # ------------------------------------------------------------------------------------------

@@ -77,6 +77,8 @@ class Backend(BaseBackend):
         Everything that can fail on the frame (conversion, dtypes, writing the HDF5 file)
         happens before anything is written to the store.
         """
+        if as_hdf is not True:
+            raise TypeError(f"as_hdf takes True or False, got {as_hdf!r}")
         if kwargs:
             raise TypeError(
                 f"unexpected keyword arguments for {KIND}: {', '.join(sorted(kwargs))}; it "

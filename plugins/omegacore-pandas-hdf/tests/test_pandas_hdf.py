@@ -13,10 +13,11 @@ import pytest
 import tables
 from omegacore import BaseBackend, DoesNotExist, OmegaStore
 from omegacore.documents import MetadataBase
+from omegacore.errors import PluginHookError
 from omegacore.settings import METADATA_COLLECTION
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import CrashConformance
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 
 from omegacore_pandas_hdf import hdf
 from omegacore_pandas_hdf.backend import Backend
@@ -271,6 +272,13 @@ def test_chosen_only_with_as_hdf_or_kind(hstore: OmegaStore) -> None:
     assert meta.kind == KIND
     assert_same(frame, hstore.get("explicit"))
     assert hstore.plugins.kind(KIND).priority == 60
+    assert hstore.plugins.kind(KIND).selected_by == ("as_hdf",)
+    with pytest.raises(TypeError, match="as_hdf takes True or False, got 'yes'"):
+        hstore.put(frame, "explicit", as_hdf="yes")
+    with pytest.raises(TypeError, match="as_hdf=True chooses kind 'pandas.hdf' .*which does "
+                                        "not store numpy.ndarray"):
+        hstore.put(np.zeros((2, 2, 2)), "cube", as_hdf=True)
+    assert_same(frame, hstore.get("explicit"))
 
 
 def test_arrays_lists_dicts_with_as_hdf(hstore: OmegaStore) -> None:
@@ -378,7 +386,7 @@ def test_failing_put_removes_temporary_file(
     hstore.put(FRAMES["floats"], "kept", as_hdf=True)
     before = data_footprint(hstore)
 
-    with fail_before_commit(hstore), pytest.raises(InjectedFault):
+    with fail_before_commit(hstore), pytest.raises(PluginHookError, match="injected failure"):
         hstore.put(FRAMES["datetimes"], "kept", as_hdf=True)
     assert tmp_entries(hstore) == []
     assert data_footprint(hstore) == before

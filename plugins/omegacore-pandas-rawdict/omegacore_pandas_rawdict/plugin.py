@@ -20,7 +20,8 @@ def omega_kinds() -> list[KindSpec]:
             "omegacore_pandas_rawdict.backend:Backend",
             types=("pymongo.collection.Collection", "builtins.dict", "builtins.list",
                    "builtins.tuple"),
-            priority=40,  # before python.data, which takes dicts without as_raw=True
+            priority=40,
+            selected_by=("as_raw",),  # dicts: python.data's unless as_raw=True
             description="a registered collection, or dicts with as_raw=True, read as frames",
         )
     ]

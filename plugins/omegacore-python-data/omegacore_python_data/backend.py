@@ -91,12 +91,8 @@ class Backend(BaseBackend):
     KIND = KIND
 
     @classmethod
-    def supports(
-        cls, obj: Any, name: str, as_pydata: bool = False, as_hdf: bool = False, **kwargs: Any
-    ) -> bool:
+    def supports(cls, obj: Any, name: str, as_pydata: bool = False, **kwargs: Any) -> bool:
         """dicts, lists and tuples; numpy arrays only with ``as_pydata=True``."""
-        if as_hdf:
-            return False
         if isinstance(obj, (dict, list, tuple)):
             return True
         return bool(as_pydata) and _is_ndarray(obj)
@@ -123,8 +119,10 @@ class Backend(BaseBackend):
             tuple) whose first item is a list or tuple is always stored so, as omegaml
             stores it: ``put([[1, 2], [3, 4]])`` stores the objects ``[1, 2]`` and ``[3, 4]``
             (likewise the rows of a numpy array with two or more dimensions).
-        as_pydata: accepted for numpy arrays (selects this kind); no other effect.
+        as_pydata: True chooses this kind (for numpy arrays); no other effect.
         """
+        if not isinstance(as_pydata, bool):
+            raise TypeError(f"as_pydata takes True or False, got {as_pydata!r}")
         if kwargs:
             raise TypeError(
                 f"{KIND} put() got unexpected keyword arguments {sorted(kwargs)}; it takes "

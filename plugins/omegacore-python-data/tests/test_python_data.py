@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from bson import Decimal128, ObjectId
 from omegacore import BaseBackend, OmegaStore
+from omegacore.errors import PluginHookError
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import AppendConformance, CrashConformance
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 
 KIND = "python.data"
 ZURICH = zoneinfo.ZoneInfo("Europe/Zurich")
@@ -230,12 +231,16 @@ def test_reads_data_of_the_first_encoding(store: OmegaStore) -> None:
                       "a": [[1, 2], [3, 4]]}, obj)
 
 
-def test_ndarray_needs_as_pydata() -> None:
+def test_ndarray_needs_as_pydata(store: OmegaStore) -> None:
     from omegacore_python_data.backend import Backend
 
     assert Backend.supports(np.arange(3), "x") is False
     assert Backend.supports(np.arange(3), "x", as_pydata=True) is True
-    assert Backend.supports({"a": 1}, "x", as_hdf=True) is False
+    assert store.plugins.kind(KIND).selected_by == ("as_pydata",)
+    with pytest.raises(TypeError, match="as_pydata takes True or False, got 1"):
+        store.put([1], "x", as_pydata=1)
+    assert store.put({"a": 1}, "x", as_pydata=False).kind == KIND  # False: not given
+    assert store.get("x") == [{"a": 1}]
 
 
 def test_plain_data_is_stored_plainly(store: OmegaStore) -> None:
@@ -296,7 +301,7 @@ def test_failed_append_removes_what_it_added(
     before = data_footprint(store)
     meta_before = store.metadata("kept")
 
-    with fail_before_commit(store), pytest.raises(InjectedFault):
+    with fail_before_commit(store), pytest.raises(PluginHookError, match="injected failure"):
         store.put({"a": 2}, "kept")
     assert store.get("kept") == [{"a": 1}]
     assert_nothing_written(store, before, "kept", meta_before)

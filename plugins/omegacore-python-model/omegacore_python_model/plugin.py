@@ -20,6 +20,7 @@ def omega_kinds() -> list[KindSpec]:
             "omegacore_python_model.backend:Backend",
             types=(),  # any object: the choice depends on serializer=/loader= only
             priority=55,
+            selected_by=("serializer", "loader"),
             description="any object through serializer=/loader= (joblib by default), GridFS",
         )
     ]
