@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from omegacore import OmegaStore
-from omegacore.errors import NoKindForObject
+from omegacore.errors import NoKindForObject, PluginHookError
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import AppendConformance, CrashConformance
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 from pandas.testing import assert_frame_equal
 
 KIND = "pandas.rawdict"
@@ -174,7 +174,7 @@ def test_failed_put_into_a_registered_collection_removes_only_its_documents(
 ) -> None:
     coll = events.mongodb["external_events"]
     first = coll.find_one({"n": 1})
-    with fail_before_commit(events), pytest.raises(InjectedFault):
+    with fail_before_commit(events), pytest.raises(PluginHookError, match="injected failure"):
         events.put([{"n": 5}, {"n": 6}], "events", as_raw=True)
     assert coll.count_documents({}) == 3
     with pytest.raises(Exception, match="(?i)duplicate"):  # the same _id twice
