@@ -241,6 +241,9 @@ KNOWN_DISTRIBUTIONS = {
     "ndarray.bin": "omegacore-ndarray",
     "python.data": "omegacore-python-data",
     "sklearn.joblib": "omegacore-sklearn",
+    "pandas.rawdict": "omegacore-pandas-rawdict",
+    "python.file": "omegacore-python-file",
+    "python.model": "omegacore-python-model",
 }
 #: which distribution usually stores objects from which top-level module
 _BY_MODULE = {

@@ -166,7 +166,8 @@ class DataFrameGroupBackend(BaseBackend):
         merged.update(filter or {})
         collection = self._collection(meta)
         layout = layout_of(meta.kind_meta, collection, extra=_column_names(merged))
-        query = build_group_query(merged, layout, trusted=trusted, where=f"get({name!r})")
+        query = build_group_query(merged, layout, trusted=trusted, where=f"get({name!r})",
+                                  collection=collection)
         query.documents = all_of(query.documents, self.visible_rows(meta, DOCUMENT_ROWID))
         total = None if merged else (meta.kind_meta or {}).get("omegacore", {}).get("rows")
         with progress_bar(total, "get") as bar:
@@ -186,7 +187,7 @@ class DataFrameGroupBackend(BaseBackend):
         kind_meta = meta.kind_meta if meta is not None else None
         layout = layout_of(kind_meta, collection, extra=_column_names(criteria or {}))
         query: GroupQuery = build_group_query(criteria, layout, trusted=trusted,
-                                              where="rebuild_params")
+                                              where="rebuild_params", collection=collection)
         return document_filter(query)
 
     def column_names(self, meta: MetadataBase) -> list[Any] | None:

@@ -548,7 +548,8 @@ def _omegaml_expected() -> dict[str, Any]:
     simple = pd.DataFrame({
         "i": np.arange(5, dtype="int64"),
         "f": [0.5, 1.5, np.nan, 3.5, 4.5],
-        "s": ["a", "b", None, "d", "e"],
+        # strings with None are an object column holding None, as omegaml gives them
+        "s": pd.Series(["a", "b", None, "d", "e"], dtype=object),
         "b": [True, False, True, False, True],
         "ts": pd.to_datetime(["2024-01-01 10:00:00.123", "2024-01-02", "2024-01-03",
                               "2024-01-04", "2024-01-05"], format="ISO8601").astype(
@@ -559,12 +560,14 @@ def _omegaml_expected() -> dict[str, Any]:
         "simple": simple,
         "named_index": pd.DataFrame({"x": [1.0, 2.0, 3.0]},
                                     index=pd.Index([10, 20, 30], name="key")),
-        "multi": pd.DataFrame({"v": [1, 2, 3, 4]}, index=pd.MultiIndex.from_tuples(
-            [("a", 1), ("a", 2), ("b", 1), ("b", 2)], names=["letter", "num"])),
+        "multi": pd.DataFrame({"v": [1, 2, 3, 4]}, index=pd.MultiIndex.from_arrays(
+            [pd.Index(["a", "a", "b", "b"], dtype=object), [1, 2, 1, 2]],
+            names=["letter", "num"])),
         "dtindex": pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0]},
                                 index=pd.date_range("2024-01-01", periods=4, freq="D",
                                                     unit="ns")),
-        "oddcols": pd.DataFrame({"a.b": [1, 2], 1: [3.0, 4.0], "c": ["x", "y"]}),
+        "oddcols": pd.DataFrame({"a.b": [1, 2], 1: [3.0, 4.0],
+                                 "c": pd.Series(["x", "y"], dtype=object)}),
         "series_named": pd.Series([1.5, 2.5, 3.5], name="price"),
         "series_unnamed": pd.Series([1, 2, 3]),
         "appended": pd.DataFrame({"a": [1, 2, 3, 4]}),
@@ -579,6 +582,9 @@ def test_omegaml_compat(store: OmegaStore) -> None:
         store._metadata_collection.insert_one(meta)
         store.mongodb[meta["collection"]].insert_many(item["documents"])
     expected = _omegaml_expected()
+    for obj in expected.values():  # column labels as omegaml gives them: an object index
+        if isinstance(obj, pd.DataFrame):
+            obj.columns = obj.columns.astype(object)
     assert sorted(store.list()) == sorted(expected)
     for name, obj in expected.items():
         got = store.get(name)

@@ -116,6 +116,10 @@ class Backend(BaseBackend):
             _remove(path)
         return staged.meta
 
+    def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> Any:
+        """The stored HDF5 file, readable (``.read()``), as omegaml's force_python gives it."""
+        return self.open_file(meta)
+
     def column_names(self, meta: MetadataBase) -> list[Any] | None:
         """The stored DataFrame's column labels in order (None for a Series).
 
@@ -163,7 +167,10 @@ class Backend(BaseBackend):
             frame = hdf.read(path, kind_meta.get("key"))
         finally:
             _remove(path)
-        frame = hdf.restore(frame, kind_meta.get("restore") or {})
+        if "restore" in kind_meta:
+            frame = hdf.restore(frame, kind_meta["restore"])
+        else:  # written by omegaml: strings as omegaml gives them
+            frame = hdf.as_written_by_pandas2(frame)
         if columns is None:
             return frame
         from omegacore_pandas.columns import select_columns

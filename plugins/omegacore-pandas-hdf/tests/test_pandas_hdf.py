@@ -253,6 +253,14 @@ def test_kind_meta(hstore: OmegaStore) -> None:
     assert [position for position, _ in km["restore"]["columns"]] == [0, 1, 2, 3, 4]
 
 
+def test_force_python_gives_the_hdf_file(hstore: OmegaStore) -> None:
+    """As omegaml: force_python returns the stored HDF5 file, readable."""
+    hstore.put(FRAMES["strings"], "file", as_hdf=True)
+    data = hstore.get("file", force_python=True).read()
+    assert data[:8] == b"\x89HDF\r\n\x1a\n"
+    assert len(data) == hstore.fs.get(hstore.metadata("file").gridfile_id).length
+
+
 # -- choosing the kind -----------------------------------------------------------------------
 def test_chosen_only_with_as_hdf_or_kind(hstore: OmegaStore) -> None:
     frame = FRAMES["floats"]
@@ -402,13 +410,24 @@ def test_get_refuses_unknown_kwargs(hstore: OmegaStore) -> None:
 
 
 def test_reads_metadata_without_key(hstore: OmegaStore) -> None:
-    """Metadata written elsewhere (no kind_meta) is read: the file's only object is used."""
+    """Metadata written elsewhere (no kind_meta) is read: the file's only object is used,
+    with strings as omegaml (pandas 2) reads them: object labels and columns."""
     hstore.put(FRAMES["floats"], "bare", as_hdf=True)
     hstore.mongodb[METADATA_COLLECTION].update_one(
         {"name": "bare", "bucket": hstore.bucket, "prefix": hstore.prefix},
         {"$set": {"kind_meta": {}}},
     )
-    assert_same(FRAMES["floats"], hstore.get("bare"))
+    expected = FRAMES["floats"].copy()
+    expected.columns = expected.columns.astype(object)
+    assert_same(expected, hstore.get("bare"))
+    hstore.put(FRAMES["strings"], "bare", as_hdf=True)
+    hstore.mongodb[METADATA_COLLECTION].update_one(
+        {"name": "bare", "bucket": hstore.bucket, "prefix": hstore.prefix},
+        {"$set": {"kind_meta": {}}},
+    )
+    got = hstore.get("bare")
+    assert all(got[c].dtype == object for c in got.columns if got[c].dtype.kind in "OU")
+    assert not any(isinstance(dtype, pd.StringDtype) for dtype in got.dtypes)
 
 
 def test_no_pandas_import_unless_needed() -> None:
