@@ -27,6 +27,7 @@ from omegacore.errors import (
     UnsafePattern,
 )
 from omegacore.hookspecs import hookimpl, hookspec
+from omegacore.mixin import StoreMixin
 from omegacore.plugins import PluginRegistry
 from omegacore.specs import KindSpec, LoadError, MixinSpec
 from omegacore.staging import StagedPut
@@ -59,6 +60,7 @@ __all__ = [
     "UnsafePattern",
     "PluginRegistry",
     "StagedPut",
+    "StoreMixin",
     "hookimpl",
     "hookspec",
 ]
