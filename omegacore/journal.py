@@ -33,6 +33,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument, WriteConcern
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from omegacore import settings
 from omegacore.documents import Locations, utcnow
@@ -243,15 +244,34 @@ class Journal:
         }})
         _open.add(entry.id)
         try:
-            found = self.collection.find_one_and_update(
-                {"_id": entry.key}, pipeline, upsert=True, return_document=ReturnDocument.AFTER)
+            found = self._upsert(entry, pipeline)
         except BaseException:
             _open.discard(entry.id)  # if the entry was stored after all, it is over
             raise
-        assert found is not None  # an upsert returns the document it made
         others = [e for e in found.get("intents", []) if e.get("id") != entry.id]
         start = int(found["next_rowid"]) - reserve.count if reserve is not None else None
         return entry, others, start
+
+    def _upsert(self, entry: Entry, pipeline: list[dict[str, Any]]) -> dict[str, Any]:
+        """Apply ``pipeline`` to the name's journal document, creating it if needed.
+
+        Two processes creating the document at once: SecantusDB 0.7 may then answer one of
+        them with no document (MongoDB raises DuplicateKeyError or retries itself). Either
+        way the update is tried again on the document that now exists, unless it was
+        applied after all (the entry is there).
+        """
+        for _ in range(5):
+            try:
+                found = self.collection.find_one_and_update(
+                    {"_id": entry.key}, pipeline, upsert=True,
+                    return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                continue
+            if found is None:
+                found = self.collection.find_one({"_id": entry.key, "intents.id": entry.id})
+            if found is not None:
+                return found
+        raise RuntimeError(f"could not record the put in the journal document {entry.key}")
 
     def add(
         self,
