@@ -19,7 +19,7 @@ from omegacore.errors import (
 )
 from omegacore.hookspecs import hookimpl, hookspec
 from omegacore.plugins import PluginRegistry
-from omegacore.specs import KindSpec, LoadError, MixinSpec
+from omegacore.specs import FileFormat, FileOption, KindSpec, LoadError, MixinSpec
 from omegacore.staging import StagedPut
 from omegacore.store import OmegaStore
 
@@ -29,6 +29,8 @@ __all__ = [
     "BaseBackend",
     "ConcurrentPutError",
     "DoesNotExist",
+    "FileFormat",
+    "FileOption",
     "KindNotInstalled",
     "KindSpec",
     "LoadError",

@@ -14,7 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from omegacore.documents import MetadataBase
-    from omegacore.specs import KindSpec, MixinSpec
+    from omegacore.specs import FileFormat, KindSpec, MixinSpec
     from omegacore.store import OmegaStore
 
 hookspec = pluggy.HookspecMarker("omegacore")
@@ -36,6 +36,17 @@ def omega_mixins() -> list[MixinSpec]:
 
     Return a list of ``omegacore.MixinSpec``. Mixins are composed into the store class,
     ordered by ``MixinSpec.order``, and must cooperate through ``super()``.
+    """
+
+
+@hookspec
+def omega_file_formats() -> list[FileFormat]:
+    """Declare the file forms of this plugin's kinds, for ``omegacore put`` and ``get``.
+
+    Return a list of ``omegacore.FileFormat``: file name extensions, the kind that
+    ``put`` stores, and reader and writer functions as import paths (imported only when
+    a file of that format is read or written). Two formats claiming one extension for
+    reading is an error that names both distributions.
     """
 
 

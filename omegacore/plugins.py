@@ -22,7 +22,7 @@ import pluggy
 from omegacore import hookspecs, settings
 from omegacore.errors import PluginConflict, PluginLoadError
 from omegacore.hookspecs import hookimpl
-from omegacore.specs import KindSpec, LoadError, MixinSpec, PluginInfo
+from omegacore.specs import FileFormat, KindSpec, LoadError, MixinSpec, PluginInfo
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +222,31 @@ class PluginRegistry:
                 specs.setdefault(spec.path(), spec if spec.distribution else replace(
                     spec, distribution=dist))
         return sorted(specs.values(), key=lambda m: (m.order, m.path()))
+
+    # -- file formats ---------------------------------------------------------------------
+    def file_formats(self) -> list[FileFormat]:
+        """Every declared file format (``omegacore put``/``get``), by distribution then kind.
+
+        Two distributions whose formats read the same extension is an error naming both:
+        ``put`` could not know which kind to store the file as.
+        """
+        formats: list[FileFormat] = []
+        readers: dict[str, FileFormat] = {}
+        for plugin_name, found in self._call_each("omega_file_formats"):
+            dist = self._origin.get(plugin_name, (plugin_name, ""))[0]
+            for fmt in found:
+                fmt = fmt if fmt.distribution else replace(fmt, distribution=dist)
+                if fmt.reader is not None:
+                    for ext in fmt.extensions:
+                        other = readers.setdefault(ext, fmt)
+                        if other is not fmt and other.distribution != fmt.distribution:
+                            raise PluginConflict(
+                                f"files ending in {ext!r} are read by two distributions: "
+                                f"{other.distribution!r} (kind {other.kind}) and "
+                                f"{fmt.distribution!r} (kind {fmt.kind}); uninstall one of them"
+                            )
+                formats.append(fmt)
+        return formats
 
     # -- listing --------------------------------------------------------------------------
     def info(self) -> list[PluginInfo]:

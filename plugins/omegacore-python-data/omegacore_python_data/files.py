@@ -1,0 +1,39 @@
+"""Python data as JSON files for ``omegacore put`` and ``omegacore get``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Any
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file holding an object or an array (what the python.data kind stores)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except UnicodeDecodeError as exc:
+        raise ValueError("not UTF-8 text: JSON files are UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                         f"{exc.colno})") from exc
+    if not isinstance(data, (dict, list)):
+        raise ValueError(f"holds a {type(data).__name__}; python.data stores a JSON object "
+                         "or array")
+    return data
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} values cannot be written as JSON")
+
+
+def write_json(obj: Any, path: Path) -> None:
+    """Write dicts and lists as indented JSON (tuples become arrays, dates ISO strings)."""
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, default=_default)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from exc
+    path.write_text(text + "\n", encoding="utf-8")
