@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import Installer
 
+from conftest import Installer
 from omegacore import (
     BaseBackend,
     MixinSpec,

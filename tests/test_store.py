@@ -136,9 +136,8 @@ def test_explicit_kind_decides(core_store: OmegaStore) -> None:
 
 
 def test_get_of_kind_without_plugin_names_distribution(store_factory) -> None:
-    from support_kinds import SupportKindsPlugin
-
     from omegacore import PluginRegistry
+    from support_kinds import SupportKindsPlugin
 
     registry = PluginRegistry(load_entry_points=False)  # only the test kinds installed
     registry.register(SupportKindsPlugin(), name="test-kinds")
