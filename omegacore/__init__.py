@@ -19,7 +19,14 @@ from omegacore.errors import (
 )
 from omegacore.hookspecs import hookimpl, hookspec
 from omegacore.plugins import PluginRegistry
-from omegacore.specs import FileFormat, FileOption, KindSpec, LoadError, MixinSpec
+from omegacore.specs import (
+    FileFormat,
+    FileOption,
+    KindSpec,
+    LoadError,
+    MixinSpec,
+    ReadResult,
+)
 from omegacore.staging import StagedPut
 from omegacore.store import OmegaStore
 
@@ -42,6 +49,7 @@ __all__ = [
     "PluginConflict",
     "PluginLoadError",
     "PluginRegistry",
+    "ReadResult",
     "StagedPut",
     "hookimpl",
     "hookspec",

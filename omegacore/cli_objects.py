@@ -33,7 +33,7 @@ from omegacore.cli_support import (
     open_store,
 )
 from omegacore.naming import has_wildcard, is_hidden, is_temporary, pattern_to_regex
-from omegacore.specs import FileFormat, load_object
+from omegacore.specs import FileFormat, ReadResult, load_object
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,6 +305,9 @@ def cmd_put(args: argparse.Namespace, plugins: Any) -> int:
         raise CLIError(f"{source.name}: {exc}", EXIT_BAD_FILE) from exc
     except ImportError as exc:
         raise CLIError(f"{source.name}: {exc}; {fmt.install}".rstrip("; "), EXIT_MISSING) from exc
+    extra: dict[str, Any] = {}
+    if isinstance(obj, ReadResult):
+        obj, extra = obj.obj, dict(obj.put_kwargs)
     prefix = args.prefix
     name = args.name
     if prefix is None:  # replace the object the path names, else create it without a prefix
@@ -313,7 +316,7 @@ def cmd_put(args: argparse.Namespace, plugins: Any) -> int:
     store = open_store(args, plugins, prefix=prefix)
     kwargs: dict[str, Any] = {"append": True} if args.append else {"replace": True}
     try:
-        meta = store.put(obj, name, kind=fmt.kind, **kwargs)
+        meta = store.put(obj, name, kind=fmt.kind, **kwargs, **extra)
     except TypeError as exc:
         if args.append:
             raise CLIError(f"--append: {exc}", EXIT_USAGE) from exc

@@ -126,6 +126,18 @@ class FileOption:
 
 
 @dataclass(frozen=True)
+class ReadResult:
+    """What a ``FileFormat`` reader returns when storing the object needs put keywords.
+
+    A reader usually returns the object itself; ``ReadResult(obj, {"as_many": True})``
+    makes ``omegacore put`` call ``store.put(obj, name, as_many=True, ...)``.
+    """
+
+    obj: Any
+    put_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FileFormat:
     """A file form of a kind, for ``omegacore put FILE NAME`` and ``omegacore get NAME -o FILE``.
 
@@ -133,10 +145,12 @@ class FileFormat:
         the longest matching ending wins.
     kind: the kind ``put`` stores what the reader returns as.
     reader: ``"pkg.module:function"`` called as ``reader(path, **options)``; returns the
-        object to store. Raise ``ValueError`` with a message that says what is wrong with
-        the file (the command line shows it as one line).
+        object to store (or a ``ReadResult`` with keywords for ``put``). Raise
+        ``ValueError`` with a message that says what is wrong with the file (the command
+        line shows it as one line).
     writer: ``"pkg.module:function"`` called as ``writer(obj, path, **options)``; writes
-        the object to ``path`` (a new file; the command line moves it into place).
+        the object to ``path`` (a new file; the command line moves it into place). It may
+        return a remark for the user (shown on stderr), e.g. how to read the file back.
     types: type names of the objects ``writer`` accepts, matched like ``KindSpec.types``
         (empty: any object the kind's ``get`` returns).
     text: True if the file is text, so ``get`` may write it to a terminal.

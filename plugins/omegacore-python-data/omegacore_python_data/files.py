@@ -1,4 +1,9 @@
-"""Python data as JSON files for ``omegacore put`` and ``omegacore get``."""
+"""Python data as JSON files for ``omegacore put`` and ``omegacore get``.
+
+``get`` writes what the kind returns, the array of objects put so far; ``put`` of a file
+holding an array stores each element as an object of its own, so the two round-trip.
+A file holding one JSON object stores that object (and comes back as an array of one).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from omegacore import ReadResult
+
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file holding an object or an array (what the python.data kind stores)."""
+    """Read a JSON file: an object is one object to store, an array one object per element."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -21,6 +28,10 @@ def read_json(path: Path) -> Any:
     if not isinstance(data, (dict, list)):
         raise ValueError(f"holds a {type(data).__name__}; python.data stores a JSON object "
                          "or array")
+    if isinstance(data, list):
+        if not data:
+            raise ValueError("holds an empty array: there is nothing to store")
+        return ReadResult(data, {"as_many": True})
     return data
 
 
