@@ -166,4 +166,6 @@ def test_example_project_builds_and_its_tests_pass(page: Path, project: str, tmp
          str(source / "tests")], cwd=tmp_path, capture_output=True, text=True, env=env,
         timeout=600)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
-    assert " passed" in tests.stdout.splitlines()[-1]
+    last = tests.stdout.strip().splitlines()[-1]
+    assert " passed" in last and "failed" not in last, last
+    assert int(last.split(" passed")[0].split()[-1]) >= 10, last  # the kit ran
