@@ -658,13 +658,13 @@ def compact_server(directory: Path | None = None, timeout: float = 30.0) -> dict
             f"timed out waiting for the lock {directory / LOCK_FILE}: another process is "
             "starting, stopping or compacting the embedded server") from exc
     try:
+        before = disk_usage(directory)
         state = _read_state(directory)
         if state is not None:
             pid = int(state["pid"])
             if _pid_alive(pid) and _pid_runs_storage(pid, state.get("storage_path")):
                 _terminate(pid, 10.0)
             _remove_state(directory)
-        before = disk_usage(directory)
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.rmtree(retired, ignore_errors=True)
         old = _private_server(exe, directory, log_path, directory / STORAGE_DIR, timeout)
