@@ -8,7 +8,8 @@
     wall time. Peak traced memory of one put and one get is printed beside it.
 (b) python.data put and get of a small dict: the server commands each one sends, counted
     by a ``pymongo.monitoring.CommandListener`` registered before the store's client is
-    created. Target: <= 3 per put, <= 2 per get.
+    created. Target: <= 5 per put, <= 2 per get (three for the put itself, two for its
+    journal entry, which makes a killed put leave nothing; see docs/design.md).
 
 Run by hand, never from the test-suite:
 
@@ -35,7 +36,7 @@ from pymongo import MongoClient, monitoring
 from omegacore import OmegaStore
 
 TARGET = 1.25
-PUT_COMMANDS, GET_COMMANDS = 3, 2
+PUT_COMMANDS, GET_COMMANDS = 5, 2
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -161,7 +162,7 @@ def bench_round_trips(url: str, counter: CommandCounter, count: int) -> None:
         verdict = "yes" if per_call <= target else "NO"
         names = ", ".join(f"{k} {v / count:g}" for k, v in sorted(seen.items()))
         print(f"{name:<18}{per_call:>10.2f}{target:>8}  {verdict:<3} {names}")
-    print("(replace: the 4th command is the store dropping the replaced collection after the "
+    print("(replace: the 6th command is the store dropping the replaced collection after the "
           "metadata switch)")
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from omegacore.errors import StaleRead
+from omegacore.journal import ROWID_FIELD
+from omegacore.staging import visible_rows_filter
+
 if TYPE_CHECKING:
     from gridfs.synchronous.grid_file import GridOut
 
@@ -89,6 +93,25 @@ class BaseBackend:
         if meta is None:
             raise KeyError(f"{name!r} is not stored in {self.store!r}")
         return meta
+
+    def visible_rows(self, meta: MetadataBase, field: str = ROWID_FIELD) -> dict[str, Any]:
+        """The MongoDB filter selecting the committed documents of ``meta.collection``.
+
+        Kinds that append (``StagedPut.reserve_rows``) add it to every query, so rows of an
+        append in progress, or of one whose process died, are never read. ``{}`` when every
+        document is committed (e.g. data written by omegaml).
+        """
+        return visible_rows_filter((meta.storage or {}).get("rows"), field)
+
+    def check_current(self, meta: MetadataBase) -> None:
+        """Raise ``StaleRead`` if ``meta`` is no longer the object's metadata.
+
+        Call it when a read comes back suspiciously empty (e.g. no rows although the
+        metadata counts some): the store then reads again with the current metadata.
+        """
+        doc = self.store._metadata_doc(meta.name, meta.bucket, meta.prefix, {"generation": 1})
+        if doc is None or doc.get("generation") != meta.generation:
+            raise StaleRead(f"{meta.name!r} was replaced or dropped while it was read")
 
     def open_file(self, meta: MetadataBase) -> GridOut:
         """A readable stream of the GridFS file ``meta`` points to (``read``, ``readinto``)."""

@@ -193,9 +193,10 @@ def cmd_info(args: argparse.Namespace, plugins: Any) -> int:
 
 
 def cmd_drop(args: argparse.Namespace, plugins: Any) -> int:
+    """Drop the object NAME names, or with ``--pattern`` every object whose path matches."""
     _check_name(args.name)
     targets: list[tuple[Any, str, str]] = []  # (store, name, path shown)
-    if has_wildcard(args.name):
+    if args.pattern:
         for meta in _listed(args, plugins, args.name, everything=True):
             store = open_store(args, plugins, prefix=meta.prefix or "")
             shown = meta.name if args.prefix is not None else _full_path(meta)
@@ -207,8 +208,9 @@ def cmd_drop(args: argparse.Namespace, plugins: Any) -> int:
         found = locate(args, plugins, args.name)
         if found is None:
             if not args.force:
-                raise CLIError(f"{args.name!r} does not exist: pass --force to succeed anyway",
-                               EXIT_NOT_FOUND)
+                hint = " (--pattern makes NAME a pattern)" if has_wildcard(args.name) else ""
+                raise CLIError(f"{args.name!r} does not exist{hint}: pass --force to succeed "
+                               "anyway", EXIT_NOT_FOUND)
         else:
             store, meta = found
             targets.append((store, meta.name, args.name))
@@ -428,7 +430,9 @@ def add_commands(sub: Any, plugins: Any) -> None:
     cmd.set_defaults(func=cmd_info, needs_store=False)
 
     cmd = sub.add_parser("drop", help="drop an object (or every object matching a pattern)")
-    cmd.add_argument("name")
+    cmd.add_argument("name", help="the object's path (a pattern with --pattern)")
+    cmd.add_argument("--pattern", action="store_true",
+                     help="NAME is a unix pattern such as 'reports/*'")
     cmd.add_argument("--force", action="store_true", help="succeed if nothing matches")
     cmd.set_defaults(func=cmd_drop, needs_store=False)
 

@@ -45,6 +45,14 @@ def server_url(mongo_url: str) -> str:
     return f"{scheme}://{hosts}/{sep}{query}"
 
 
+def display_url(mongo_url: str) -> str:
+    """The URL as it may be shown: host(s) and database, without credentials or options."""
+    head = mongo_url.partition("?")[0]
+    scheme, _, rest = head.partition("://")
+    rest = rest.rsplit("@", 1)[-1]
+    return f"{scheme}://{rest}" if scheme else rest
+
+
 def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClient]:
     """Register (once) a mongoengine connection for the URL; return its alias and client.
 
@@ -52,6 +60,12 @@ def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClien
     and its connection pool, whatever database it uses.
     """
     alias = dbalias or "omegacore-" + hashlib.sha1(mongo_url.encode()).hexdigest()[:16]
+    # OMEGA_SERVER_TIMEOUT bounds waiting for an unreachable server, unless the URL says
+    timeouts = {
+        option: int(settings.server_timeout() * 1000)
+        for option in ("serverSelectionTimeoutMS", "connectTimeoutMS")
+        if option.lower() not in mongo_url.lower()
+    }
     with _lock:
         try:
             client = get_connection(alias)
@@ -62,6 +76,7 @@ def connect(mongo_url: str, dbalias: str | None = None) -> tuple[str, MongoClien
                 db=database_name(mongo_url),
                 uuidRepresentation="standard",
                 tz_aware=False,
+                **timeouts,
             )
             client = get_connection(alias)
             _aliases.add(alias)

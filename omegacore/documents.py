@@ -8,6 +8,8 @@ mongoengine binds a document class to one alias.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,6 +33,9 @@ class MetadataBase(DynamicDocument):
     kind_meta: the kind plugin's technical attributes (dtypes, index layout, versions).
     collection: for row-like kinds, the collection holding the data.
     gridfile: for blob kinds, the GridFS file holding the data.
+    storage: what else the store keeps for the object (see ``Locations``): further
+        collections and GridFS files, the committed row-id ranges of an appending kind,
+        and whether the data belongs to someone else (``external``: never removed).
     objid, uri, s3file: kept for omegaml compatibility.
     created, modified: maintained by the store (naive UTC datetimes).
     generation: changes with every commit; commits compare-and-swap on it.
@@ -47,6 +52,7 @@ class MetadataBase(DynamicDocument):
     collection = fields.StringField()
     uri = fields.StringField()
     s3file = fields.DictField()
+    storage = fields.DictField()
     created = fields.DateTimeField(default=utcnow)
     modified = fields.DateTimeField(default=utcnow)
     generation = fields.ObjectIdField()
@@ -66,6 +72,50 @@ class MetadataBase(DynamicDocument):
         """The GridFS file id, or None."""
         proxy = self.gridfile
         return getattr(proxy, "grid_id", None) if proxy is not None else None
+
+    def locations(self) -> Locations:
+        """Every collection and GridFS file holding this object's data."""
+        return Locations.of(self.to_mongo().to_dict())
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where an object's data lives: collections and GridFS file ids.
+
+    Read from a stored metadata document (``Locations.of(doc)``): ``collection`` and
+    ``gridfile`` (omegaml's fields) plus ``storage.collections`` and ``storage.files``.
+    ``external`` data (e.g. a collection registered as a dataset) is never removed.
+    """
+
+    collections: tuple[str, ...] = ()
+    files: tuple[Any, ...] = ()
+    external: bool = False
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any] | None) -> Locations:
+        if not doc:
+            return cls()
+        storage = doc.get("storage") or {}
+        collections = [doc.get("collection"), *(storage.get("collections") or [])]
+        gridfile = doc.get("gridfile")
+        gridfile = getattr(gridfile, "grid_id", gridfile)
+        files = [gridfile, *(storage.get("files") or [])]
+        return cls(
+            tuple(dict.fromkeys(c for c in collections if c)),
+            tuple(dict.fromkeys(f for f in files if f is not None)),
+            bool(storage.get("external")),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.collections or self.files)
+
+    def without(self, other: Locations) -> Locations:
+        """These locations less those ``other`` holds too."""
+        return Locations(
+            tuple(c for c in self.collections if c not in other.collections),
+            tuple(f for f in self.files if f not in other.files),
+            self.external,
+        )
 
 
 @functools.cache

@@ -5,13 +5,19 @@ from __future__ import annotations
 import sys
 import warnings
 
+from mongoengine.errors import DoesNotExist as _MongoengineDoesNotExist
+
 
 class OmegaError(Exception):
     """Base class of every omegacore error."""
 
 
-class DoesNotExist(OmegaError, KeyError):
-    """No object of that name is stored (raised by ``drop`` unless ``force=True``)."""
+class DoesNotExist(OmegaError, KeyError, _MongoengineDoesNotExist):
+    """No object of that name is stored (raised by ``drop`` unless ``force=True``).
+
+    A subclass of mongoengine's ``DoesNotExist`` too, which omegaml raises, so code written
+    as ``except DoesNotExist`` against omegaml keeps working.
+    """
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else "object does not exist"
@@ -19,6 +25,36 @@ class DoesNotExist(OmegaError, KeyError):
 
 class ConcurrentPutError(OmegaError):
     """Another process replaced an object while this process was appending to it."""
+
+
+class ServerUnavailable(OmegaError, ConnectionError):
+    """The MongoDB server cannot be reached (or the embedded server cannot be started)."""
+
+
+class PutInterrupted(OmegaError, ConnectionError):
+    """The connection to the server was lost during a put.
+
+    ``committed`` says whether the put took effect: False (the previous object is
+    unchanged), True (the new object is stored), or None (unknown: the server could not
+    be asked). What an interrupted put wrote is removed by the next put of the name or by
+    ``omegacore fsck --repair``.
+    """
+
+    def __init__(self, message: str, committed: bool | None = None):
+        super().__init__(message)
+        self.committed = committed
+
+
+class StaleRead(OmegaError):
+    """An object was replaced or dropped by another process while it was being read.
+
+    Raised by backends when what they read no longer belongs to the metadata they were
+    given; the store then reads again with the current metadata.
+    """
+
+
+class UnsafePattern(OmegaError, ValueError):
+    """A regular expression that could take exponential time on the server was refused."""
 
 
 class NoKindForObject(OmegaError, TypeError):

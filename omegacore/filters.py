@@ -8,7 +8,18 @@ is trusted.
 
 from __future__ import annotations
 
+import re
+import sys
 from typing import Any
+
+from omegacore.errors import UnsafePattern
+
+if sys.version_info >= (3, 11):
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+else:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre
+    import sre_parse as _sre_parse
 
 #: operators that run code on the server, refused even in trusted filters
 CODE_OPERATORS = frozenset({"$where", "$function", "$accumulator", "$expr"})
@@ -43,3 +54,73 @@ def _walk(obj: Any):
     elif isinstance(obj, (list, tuple)):
         for item in obj:
             yield from _walk(item)
+
+
+#: longest regular expression accepted from a user
+MAX_PATTERN_LENGTH = 1000
+_REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT)}
+
+
+def check_regex(pattern: str, where: str) -> str:
+    """Return ``pattern`` if the server can match it in time linear in the text, else raise.
+
+    MongoDB matches ``$regex`` with a backtracking engine, and a pattern such as
+    ``^(a+)+$`` takes time exponential in the length of a non-matching value, stalling the
+    server for every client (``maxTimeMS`` does not stop the embedded server). Refused are:
+    a repeated group that contains another repetition (``(a+)+``, ``(a*)*``, ``(.*a){20}``)
+    or alternatives (``(a|aa)+``), and patterns longer than ``MAX_PATTERN_LENGTH``. Python's
+    own parser reads the pattern, so its syntax is checked too (MongoDB's PCRE accepts the
+    same syntax for these constructs).
+    """
+    if not isinstance(pattern, str):
+        raise TypeError(f"{where}: a regular expression must be a str, got {pattern!r}")
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise UnsafePattern(
+            f"{where}: regular expressions are limited to {MAX_PATTERN_LENGTH} characters")
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except re.error as exc:
+        raise ValueError(f"{where}: {pattern!r} is not a valid regular expression: {exc}"
+                         ) from None
+    if _nested_repeat(parsed, inside_repeat=False):
+        raise UnsafePattern(
+            f"{where}: {pattern!r} repeats a group that itself repeats or has alternatives "
+            "(like (a+)+ or (a|b)*); such patterns can take exponential time on the server. "
+            "Write it without the nested repetition, e.g. a+ instead of (a+)+")
+    return pattern
+
+
+def _nested_repeat(items: Any, inside_repeat: bool) -> bool:
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, sub = arg
+            repeats = high is _sre.MAXREPEAT or high > 1
+            if repeats and inside_repeat:
+                return True
+            if _nested_repeat(sub, inside_repeat or repeats):
+                return True
+        elif op is _sre.BRANCH:
+            if inside_repeat:
+                return True
+            if any(_nested_repeat(branch, inside_repeat) for branch in arg[1]):
+                return True
+        elif op is _sre.SUBPATTERN:
+            if _nested_repeat(arg[-1], inside_repeat):
+                return True
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            if _nested_repeat(arg[1], inside_repeat):
+                return True
+        elif op is getattr(_sre, "ATOMIC_GROUP", None):
+            if _nested_repeat(arg, inside_repeat):
+                return True
+    return False
+
+
+def all_of(*filters: dict[str, Any] | None) -> dict[str, Any]:
+    """One MongoDB filter requiring every non-empty one of ``filters``."""
+    present = [f for f in filters if f]
+    if not present:
+        return {}
+    if len(present) == 1:
+        return dict(present[0])
+    return {"$and": present}

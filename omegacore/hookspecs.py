@@ -81,6 +81,16 @@ def omega_before_put(
 
 
 @hookspec
+def omega_before_commit(store: OmegaStore, meta: MetadataBase, name: str, kind: str) -> None:
+    """Called when a put has written its data, just before its metadata switches to it.
+
+    ``meta`` is the metadata about to be committed. Raising aborts the put: what it wrote
+    is removed and the previous object of ``name`` stays as it was. Suited to checks that
+    need the written object (sizes, quotas) and to injecting faults in tests.
+    """
+
+
+@hookspec
 def omega_after_put(store: OmegaStore, meta: MetadataBase, name: str, kind: str) -> None:
     """Called after an object was stored under ``name`` and its metadata ``meta`` committed."""
 

@@ -55,3 +55,25 @@ def store_key(bucket: str, prefix: str, name: str, ext: str, hashed: bool) -> st
     if hashed:
         return hashlib.sha1(key.encode("utf-8")).hexdigest()
     return key
+
+
+#: MongoDB's limit on ``<database>.<collection>``, in bytes
+MAX_NAMESPACE_BYTES = 255
+
+
+def collection_safe(key: str, database: str) -> str:
+    """``key`` as a valid collection name in ``database``, still unique and readable.
+
+    MongoDB refuses ``$``, empty dot-separated segments and namespaces over 255 bytes.
+    ``$`` becomes ``_``, runs of dots one dot; a key still too long keeps its beginning and
+    its last segment (the unique suffix) with a hash of the whole between them.
+    """
+    safe = re.sub(r"\.{2,}", ".", key.replace("$", "_")).strip(".")
+    room = MAX_NAMESPACE_BYTES - len(database.encode()) - 1
+    if len(safe.encode()) <= room:
+        return safe
+    head, _, suffix = safe.rpartition(".")
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    keep = room - len(suffix.encode()) - len(digest) - 2
+    short = head.encode()[:keep].decode("utf-8", "ignore")
+    return f"{short}.{digest}.{suffix}"

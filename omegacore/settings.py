@@ -48,3 +48,39 @@ def plugins_strict() -> bool:
 def progress_enabled() -> bool:
     """Whether long puts and gets may show a progress bar (``OMEGA_PROGRESS``, default on)."""
     return _flag("OMEGA_PROGRESS", True)
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return seconds
+
+
+def server_timeout() -> float:
+    """Seconds to wait for an unreachable server before giving up (``OMEGA_SERVER_TIMEOUT``, 5)."""
+    return _seconds("OMEGA_SERVER_TIMEOUT", 5.0)
+
+
+def journal_lease() -> float:
+    """Seconds without a sign of life after which a put of another machine counts as gone.
+
+    ``OMEGA_JOURNAL_LEASE``, default one hour. Puts on this machine are known to be gone
+    as soon as their process is; a long put refreshes its lease as it writes.
+    """
+    return _seconds("OMEGA_JOURNAL_LEASE", 3600.0)
+
+
+def journaled_commits() -> bool:
+    """Whether commits wait for the server's journal (``OMEGA_JOURNALED_COMMITS``, default on).
+
+    With it, an acknowledged put survives a crash of the server: the commit is written
+    with ``j=True``, and the journal holds everything written before it.
+    """
+    return _flag("OMEGA_JOURNALED_COMMITS", True)

@@ -9,6 +9,7 @@ from the plugins' mixins, composed into the store's class.
 from __future__ import annotations
 
 import functools
+import logging
 import pydoc
 import re
 import shutil
@@ -20,18 +21,21 @@ from typing import Any
 
 import gridfs
 from bson import ObjectId
+from pymongo import WriteConcern
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from omegacore import settings
 from omegacore.backend import BaseBackend
-from omegacore.connection import connect, database_name, resolve_mongo_url
-from omegacore.documents import MetadataBase, metadata_class, utcnow
+from omegacore.connection import connect, database_name, display_url, resolve_mongo_url
+from omegacore.documents import Locations, MetadataBase, metadata_class, utcnow
 from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject
-from omegacore.filters import ensure_no_operators
+from omegacore.faults import READ_RACE_ERRORS, is_read_race, translate_errors
+from omegacore.filters import check_regex, ensure_no_operators
+from omegacore.journal import Journal, delete_file
 from omegacore.naming import (
-    has_wildcard,
+    collection_safe,
     is_hidden,
     is_temporary,
     pattern_to_regex,
@@ -41,11 +45,14 @@ from omegacore.naming import (
 from omegacore.plugins import PluginRegistry, suggest_distribution
 from omegacore.specs import KindSpec, MixinSpec
 from omegacore.staging import StagedPut
+from omegacore.validation import check_flag, check_version
 
 #: metadata fields that point at data or are optional; unset when a put does not set them
-_OPTIONAL_FIELDS = ("collection", "gridfile", "objid", "uri", "s3file")
-#: what a commit needs to know of the stored document it replaces
-_POINTER_FIELDS = {"_id": 1, "generation": 1, "collection": 1, "gridfile": 1}
+_OPTIONAL_FIELDS = ("collection", "gridfile", "objid", "uri", "s3file", "storage")
+#: how often a read is retried when the object is replaced while it is read
+_READ_ATTEMPTS = 5
+
+log = logging.getLogger(__name__)
 
 
 class OmegaStore:
@@ -118,6 +125,15 @@ class OmegaStore:
         return gridfs.GridFSBucket(self.mongodb, bucket_name=self.fs_collection)
 
     @property
+    def journal(self) -> Journal:
+        """The write journal of this store's database (see ``omegacore.journal``)."""
+        return Journal(self.mongodb)
+
+    def server_display(self) -> str:
+        """The server and database this store uses, as it may be shown (no credentials)."""
+        return display_url(self.mongo_url)
+
+    @property
     def Metadata(self) -> type[MetadataBase]:  # noqa: N802 - omegaml's attribute name
         """The mongoengine Metadata class bound to this store's connection."""
         return metadata_class(self.dbalias, self.fs_collection)
@@ -180,8 +196,11 @@ class OmegaStore:
 
         Each put writes to its own key, so a put never overwrites data that the current
         metadata still points to, and concurrent puts never write into each other's data.
+        With unhashed names the key is made a valid collection name whatever the name
+        (``$``, empty segments and excess length are rewritten; the suffix keeps it unique).
         """
-        return f"{self.object_store_key(name, ext)}.{ObjectId()}"
+        key = f"{self.object_store_key(name, ext)}.{ObjectId()}"
+        return key if self._hashed_names() else collection_safe(key, self.database_name)
 
     def collection(
         self, name: str | None = None, bucket: str | None = None, prefix: str | None = None
@@ -209,6 +228,7 @@ class OmegaStore:
             "name": name,
         }
 
+    @translate_errors("reading the metadata of {0!r}")
     def metadata(
         self,
         name: str | None = None,
@@ -218,8 +238,19 @@ class OmegaStore:
     ) -> MetadataBase | None:
         """The metadata document of ``name``, or None if nothing is stored under it."""
         validate_name(name)
-        doc = self._metadata_collection.find_one(self._query(name, bucket, prefix))  # type: ignore[arg-type]
+        check_version(version, "metadata", name)
+        doc = self._metadata_doc(name, bucket, prefix)  # type: ignore[arg-type]
         return self.Metadata._from_son(doc) if doc is not None else None
+
+    def _metadata_doc(
+        self,
+        name: str,
+        bucket: str | None = None,
+        prefix: str | None = None,
+        projection: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """The stored metadata document of ``name`` as a dict (one round trip), or None."""
+        return self._metadata_collection.find_one(self._query(name, bucket, prefix), projection)
 
     def make_metadata(
         self,
@@ -270,35 +301,44 @@ class OmegaStore:
         meta: MetadataBase,
         expected: dict[str, Any] | None,
         on_conflict: Callable[[dict[str, Any]], None] | None = None,
+        generation: ObjectId | None = None,
     ) -> dict[str, Any] | None:
-        """Save ``meta`` as a compare-and-swap on its generation; return what it replaced.
+        """Save ``meta`` as a compare-and-swap on its generation; return the document it replaced.
 
-        ``expected`` is the stored document this put started from (``_id``, ``generation``,
-        ``collection``, ``gridfile``), or None for a new name. If another process committed
-        in between, the swap is retried against what is stored now (last writer wins) after
-        ``on_conflict(current)`` had the chance to refuse. Each commit is one round trip
-        when nobody interferes. A plain compare-and-swap is used rather than
+        ``expected`` is the stored document this put started from (``_id`` and
+        ``generation``), or None for a new name. If another process committed in between,
+        ``on_conflict(current)`` may refuse (raise) or adapt ``meta`` (an append rebases
+        on the other's rows), and the swap is retried against what is stored now (last
+        writer wins). Each commit is one round trip when nobody interferes; it is written
+        with ``j=True`` (``OMEGA_JOURNALED_COMMITS``), so an acknowledged put survives a
+        crash of the server. A plain compare-and-swap is used rather than
         find_one_and_update because it is atomic on every MongoDB-wire server we support
         (see docs/design.md, "Committing metadata").
         """
-        doc = meta.to_mongo().to_dict()
-        doc.pop("_id", None)
         now = utcnow()
-        doc["modified"] = now
-        doc["generation"] = ObjectId()
-        doc.setdefault("attributes", {})
-        doc.setdefault("kind_meta", {})
-        unset = {f: "" for f in _OPTIONAL_FIELDS if f not in doc}
+        generation = generation or ObjectId()
         coll = self._metadata_collection
+        if settings.journaled_commits():
+            concern = coll.write_concern.document
+            coll = coll.with_options(write_concern=WriteConcern(**{**concern, "j": True}))
         query = self._query(meta.name, meta.bucket, meta.prefix)
         for _ in range(100):
+            doc = meta.to_mongo().to_dict()
+            doc.pop("_id", None)
+            doc["modified"] = now
+            doc["generation"] = generation
+            doc.setdefault("attributes", {})
+            doc.setdefault("kind_meta", {})
+            if not doc.get("storage"):
+                doc.pop("storage", None)
+            unset = {f: "" for f in _OPTIONAL_FIELDS if f not in doc}
             if expected is None:
                 new_id = meta.id or ObjectId()
                 doc.setdefault("created", now)
                 try:
                     coll.insert_one({"_id": new_id, **doc})
                 except DuplicateKeyError:  # a concurrent put created the name first
-                    current = coll.find_one(query, _POINTER_FIELDS)
+                    current = self._metadata_collection.find_one(query)
                 else:
                     meta.id, meta.created = new_id, doc["created"]
                     break
@@ -310,14 +350,14 @@ class OmegaStore:
                 if coll.update_one(swap, update).modified_count == 1:
                     meta.id = expected["_id"]
                     break
-                current = coll.find_one(query, _POINTER_FIELDS)
+                current = self._metadata_collection.find_one(query)
             if current is not None and on_conflict is not None:
                 on_conflict(current)
             expected = current
         else:
             raise RuntimeError(f"could not commit {meta.name!r}: too many concurrent writers")
         meta.modified = now
-        meta.generation = doc["generation"]
+        meta.generation = generation
         meta._changed_fields = []
         meta._created = False
         return expected
@@ -332,35 +372,28 @@ class OmegaStore:
         """Begin a put of ``name`` (see ``omegacore.staging.StagedPut``)."""
         return StagedPut(self, validate_name(name), kind, attributes, kind_meta)
 
-    def _drop_data(self, doc: dict | MetadataBase, keep: MetadataBase | None = None) -> None:
-        """Remove the collection and GridFS file a metadata document points to.
-
-        Data that ``keep`` (the new metadata) still points to is left in place.
-        """
-        if isinstance(doc, MetadataBase):
-            collection, gridfile = doc.collection, doc.gridfile_id
-        else:
-            collection, gridfile = doc.get("collection"), doc.get("gridfile")
-        keep_collection = keep.collection if keep is not None else None
-        keep_file = keep.gridfile_id if keep is not None else None
-        if collection and collection != keep_collection:
+    def _remove_data(self, locations: Locations) -> None:
+        """Remove collections and GridFS files (of a dropped or replaced object)."""
+        if locations.external:
+            return
+        for collection in locations.collections:
             self.mongodb.drop_collection(collection)
-        if gridfile is not None and gridfile != keep_file:
-            self._delete_file(gridfile)
+        for file_id in locations.files:
+            delete_file(self.mongodb, self.fs_collection, file_id)
 
-    def _delete_file(self, file_id: Any) -> None:
-        try:
-            self.gridfs_bucket.delete(file_id)
-        except gridfs.errors.NoFile:
-            pass
-
+    @translate_errors("looking up {0!r}")
     def exists(self, name: str, hidden: bool = False) -> bool:
-        """Whether an object of this name is stored (hidden names only with ``hidden=True``)."""
+        """Whether an object of exactly this name is stored.
+
+        A name is a name: hidden names (``.name``) are found when asked for exactly, and
+        ``*`` or ``?`` are matched literally. ``hidden`` is accepted for omegaml's
+        signature; it only matters for listings (``list(hidden=...)``).
+        """
         validate_name(name)
-        if is_hidden(name) and not hidden:
-            return False
+        check_flag(hidden, "hidden")
         return self._metadata_collection.count_documents(self._query(name), limit=1) > 0
 
+    @translate_errors("listing objects")
     def list(
         self,
         pattern: str | None = None,
@@ -379,17 +412,29 @@ class OmegaStore:
         kind: only objects of this kind (or any of these kinds).
         hidden: include names starting with ``.`` (default: only if the pattern asks for them).
         include_temp: include temporary names (starting with ``_``).
-        filter: additional metadata criteria, e.g. ``{"attributes.owner": "ann"}``.
+        filter: additional metadata criteria, e.g. ``{"attributes.owner": "ann"}``; the
+            listing stays within the store's bucket and prefix (use ``bucket=`` and
+            ``prefix=`` to list others).
         """
         query: dict[str, Any] = {
             "bucket": bucket or self.bucket,
             "prefix": prefix if prefix is not None else self.prefix,
         }
+        check_flag(raw, "raw")
+        check_flag(include_temp, "include_temp")
+        if hidden is not None:
+            check_flag(hidden, "hidden")
         if filter:
             ensure_no_operators(filter, "list(filter=...)")
+            scoped = sorted(k for k in filter if k in ("bucket", "prefix", "name"))
+            if scoped:
+                raise ValueError(
+                    f"list(filter=...) may not set {', '.join(scoped)}: the listing stays in "
+                    "the store's bucket and prefix. Pass bucket=/prefix= to list another, and "
+                    "pattern=/regexp= to select names")
             query.update(filter)
         if regexp:
-            query["name"] = {"$regex": regexp}
+            query["name"] = {"$regex": check_regex(regexp, "list(regexp=...)")}
         elif pattern:
             query["name"] = {"$regex": pattern_to_regex(pattern)}
         kind = kind or self.kind
@@ -478,6 +523,7 @@ class OmegaStore:
         self.__class__ = _compose(self._base_class, mixins)  # type: ignore[arg-type]
 
     # -- objects --------------------------------------------------------------------------
+    @translate_errors("storing {0!r}", name_index=1)
     def put(
         self,
         obj: Any,
@@ -491,8 +537,13 @@ class OmegaStore:
 
         replace: replace the stored data rather than append (for kinds that append).
         kind: store as this kind instead of letting the plugins choose.
+        Other keyword arguments go to the kind's backend, which refuses those it does not
+        take.
         """
         validate_name(name)
+        check_flag(replace, "replace")
+        if attributes is not None and not isinstance(attributes, Mapping):
+            raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
         backend = self.get_backend_byobj(obj, name, kind=kind, attributes=attributes, **kwargs)
         if backend is None:
             raise NoKindForObject(self._unsupported_message(obj))
@@ -506,16 +557,17 @@ class OmegaStore:
         kinds = self.plugins.kinds()
         installed = ", ".join(f"{k} ({s.distribution})" for k, s in kinds.items()) or "none"
         message = (
-            f"cannot store an object of type {type(obj).__module__}.{type(obj).__qualname__}: "
-            f"no installed kind supports it. Installed kinds: {installed}."
+            f"no installed kind stores objects of type "
+            f"{type(obj).__module__}.{type(obj).__qualname__}. Installed kinds: {installed}."
         )
-        hint = suggest_distribution(obj)
+        hint = "" if isinstance(obj, str) else suggest_distribution(obj)
         if hint and not any(s.distribution == hint for s in kinds.values()):
             message += f" Install {hint} to store it."
         else:
             message += " Pass kind=... to choose one, or convert the object."
         return message
 
+    @translate_errors("reading {0!r}")
     def get(
         self,
         name: str,
@@ -524,7 +576,15 @@ class OmegaStore:
         kind: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """The object stored under ``name``, read by its kind's backend; None if missing."""
+        """The object stored under ``name``, read by its kind's backend; None if missing.
+
+        A read never returns a mix of two puts: if another process replaces or drops the
+        object while it is read, the read starts again with the current metadata (or
+        raises DoesNotExist if the object is gone).
+        """
+        validate_name(name)
+        check_version(version, "get", name)
+        check_flag(force_python, "force_python")
         meta = self.metadata(name)
         if meta is None:
             return None
@@ -537,51 +597,117 @@ class OmegaStore:
                 )
             return as_python(meta, version=version)
         backend = self.get_backend_bykind(kind or meta.kind)
-        return backend.get(name, version=version, meta=meta, **kwargs)
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                return backend.get(name, version=version, meta=meta, **kwargs)
+            except READ_RACE_ERRORS as exc:
+                if not is_read_race(exc) or attempt == _READ_ATTEMPTS - 1:
+                    raise
+                current = self.metadata(name)
+                if current is None:
+                    raise DoesNotExist(
+                        f"{name!r} was dropped by another process while it was read") from exc
+                if current.generation == meta.generation:
+                    raise
+                meta = current
+        raise AssertionError("unreachable")
 
     def getl(self, *args: Any, **kwargs: Any) -> Any:
         """Like ``get`` but lazy: a lazy frame (MDataFrame) for kinds that support it."""
         kwargs["lazy"] = True
         return self.get(*args, **kwargs)
 
+    @translate_errors("dropping {0!r}")
     def drop(
         self,
-        name: str,
+        name: str | None = None,
         force: bool = False,
         version: int = -1,
         report: bool = False,
-        **kwargs: Any,
+        *,
+        pattern: str | None = None,
+        regexp: str | None = None,
+        hidden: bool = False,
+        include_temp: bool = False,
     ) -> bool | dict[str, bool]:
-        """Drop an object (or every object matching a ``*`` pattern) and its data.
+        """Drop the object ``name`` and its data; or every object a pattern matches.
+
+        A name is a name: ``drop("a*")`` drops the object named ``a*``. To drop several
+        objects pass ``pattern=`` (unix pattern) or ``regexp=``; hidden (``.``) and
+        temporary (``_``) names are included only with ``hidden=True`` /
+        ``include_temp=True``, as in ``list``.
 
         Returns True if dropped; raises DoesNotExist if nothing matched and not ``force``
         (with ``force`` a missing object gives True: nothing of that name is left).
         With ``report=True`` returns ``{name: dropped}``.
         """
-        validate_name(name)
-        if has_wildcard(name):
-            names = self.list(pattern=name, hidden=True, include_temp=True)
+        check_flag(force, "force")
+        check_flag(report, "report")
+        check_version(version, "drop", name)
+        if pattern is not None or regexp is not None:
+            if name is not None:
+                raise TypeError("drop() takes a name or pattern=/regexp=, not both")
+            names = self.list(pattern=pattern, regexp=regexp, hidden=hidden,
+                              include_temp=include_temp)
             if not names and not force:
-                raise DoesNotExist(f"no object matches {name!r} in {self!r}")
+                raise DoesNotExist(
+                    f"no object matches {pattern or regexp!r} in {self!r}; pass force=True "
+                    "to accept that nothing matches")
             results = {n: self._drop_one(n) for n in names}
-            return results if report else all(results.values())
+            return results if report else True
+        if name is None:
+            raise TypeError("drop() needs the name of an object (or pattern=/regexp=)")
+        validate_name(name)
         dropped = self._drop_one(name)
         if not dropped and not force:
-            raise DoesNotExist(f"{name!r} does not exist in {self!r}; use force=True to ignore")
+            raise DoesNotExist(
+                f"{name!r} does not exist in {self!r}; pass force=True to accept a missing name")
         if report:
             return {name: dropped}
         return True
 
     def _drop_one(self, name: str) -> bool:
+        """Delete the metadata (compare-and-delete, journaled), then the data, crash-safe.
+
+        The data to remove is recorded in the journal first, so a process killed between
+        the two steps leaves it to the next put of the name or fsck.
+        """
         coll = self._metadata_collection
-        while True:  # compare-and-delete, for the same reason commits compare-and-swap
-            previous = coll.find_one(self._query(name))
+        if settings.journaled_commits():
+            concern = coll.write_concern.document
+            coll = coll.with_options(write_concern=WriteConcern(**{**concern, "j": True}))
+        journal = self.journal
+        entry = None
+        while True:
+            previous = self._metadata_doc(name)
             if previous is None:
+                if entry is not None:
+                    journal.close(entry)
                 return False
+            where = Locations.of(previous)
+            if where and not where.external:
+                if entry is None:
+                    entry, others, _ = journal.open(self.bucket, self.prefix, name, "drop",
+                                                    self.fs_collection, where)
+                    if others:
+                        journal.reap(entry.key, others)
+                else:  # replaced meanwhile: record what is dropped now
+                    journal.add(entry, where.collections, where.files)
             swap = {"_id": previous["_id"], "generation": previous.get("generation")}
             if coll.delete_one(swap).deleted_count == 1:
                 break
-        self._drop_data(previous)
+        if not where.external:
+            try:
+                self._remove_data(where)
+            except Exception:
+                log.warning("%r is dropped, but its data could not be removed yet; the next "
+                            "put of the name or `omegacore fsck --repair` removes it", name,
+                            exc_info=True)
+                if entry is not None:
+                    journal.abandon(entry)
+                entry = None
+        if entry is not None:
+            journal.close(entry)
         meta = self.Metadata._from_son(previous)
         self.plugins.pm.hook.omega_after_drop(store=self, name=name, meta=meta)
         return True

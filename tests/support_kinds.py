@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from omegacore import BaseBackend, KindSpec, hookimpl
+from omegacore.journal import ROWID_FIELD
 
 
 class BytesBackend(BaseBackend):
@@ -45,21 +46,20 @@ class LinesBackend(BaseBackend):
     def put(self, obj: list[str], name: str, attributes: Any = None, replace: bool = False,
             fail_after: int | None = None, **kwargs: Any) -> Any:
         with self.stage(name, attributes) as staged:
-            coll = None if replace else staged.previous_collection_for_append()
+            coll = None if replace else staged.append_target()
             if coll is None:
                 coll = staged.new_collection()
-            start = coll.count_documents({})
-            ids: list[Any] = []
-            staged.on_failure(lambda: coll.delete_many({"_id": {"$in": ids}}))
+            start = staged.reserve_rows(len(obj))
             for i, line in enumerate(obj[:fail_after]):
-                ids.append(coll.insert_one({"line": line, "n": start + i}).inserted_id)
+                coll.insert_one({"line": line, ROWID_FIELD: start + i})
             if fail_after is not None:
                 raise RuntimeError(f"failed after {fail_after} lines")
         return staged.meta
 
     def get(self, name: str, version: int = -1, meta: Any = None, **kwargs: Any) -> list[str]:
         meta = self.metadata(name, meta)
-        return [d["line"] for d in self.store.mongodb[meta.collection].find().sort("n", 1)]
+        found = self.store.mongodb[meta.collection].find(self.visible_rows(meta))
+        return [d["line"] for d in found.sort(ROWID_FIELD, 1)]
 
 
 class SupportKindsPlugin:

@@ -82,7 +82,11 @@ def test_list_info_drop(core_store, omega_database_url, capsys) -> None:
     code, _, err = run(capsys, "--mongo-url", omega_database_url, "info", "nope")
     assert (code, err) == (3, "omegacore: 'nope' does not exist: 'omegacore list' shows "
                               "what is stored\n")
-    code, out, _ = run(capsys, "--mongo-url", omega_database_url, "drop", "reports/*")
+    code, out, err = run(capsys, "--mongo-url", omega_database_url, "drop", "reports/*")
+    assert (code, err) == (3, "omegacore: 'reports/*' does not exist (--pattern makes NAME a "
+                              "pattern): pass --force to succeed anyway\n")
+    code, out, _ = run(capsys, "--mongo-url", omega_database_url, "drop", "--pattern",
+                       "reports/*")
     assert (code, out.splitlines()) == (0, ["dropped reports/q1", "dropped reports/q2"])
     assert core_store.list(include_temp=True) == ["_scratch"]
 
@@ -93,7 +97,7 @@ def test_drop_of_a_missing_name_names_the_flag(omega_database_url, capsys) -> No
     assert err == "omegacore: 'nope' does not exist: pass --force to succeed anyway\n"
     code, out, err = run(capsys, "drop", "nope", "--force", "--mongo-url", omega_database_url)
     assert (code, out, err) == (0, "not found nope\n", "")
-    code, out, _ = run(capsys, "drop", "gone/*", "--force", "--json",
+    code, out, _ = run(capsys, "drop", "gone/*", "--pattern", "--force", "--json",
                        "--mongo-url", omega_database_url)
     assert (code, json.loads(out)) == (0, {"dropped": [], "missing": ["gone/*"]})
 

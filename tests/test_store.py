@@ -212,13 +212,18 @@ def test_prefix_and_bucket_scope_objects(core_store_factory) -> None:
     assert other.mongodb["omegaml_team.files"].count_documents({}) == 1
 
 
-def test_exists(core_store: OmegaStore) -> None:
+def test_exists_takes_names_literally(core_store: OmegaStore) -> None:
     core_store.put(b"x", "here")
     core_store.put(b"x", ".secret")
+    core_store.put(b"x", "a*")
     assert core_store.exists("here") is True
     assert core_store.exists("nothere") is False
-    assert core_store.exists(".secret") is False
+    assert core_store.exists(".secret") is True  # an exact name is found, hidden or not
     assert core_store.exists(".secret", hidden=True) is True
+    assert core_store.exists("a*") is True
+    assert core_store.exists("h*") is False  # no pattern matching
+    with pytest.raises(TypeError, match="hidden must be True or False"):
+        core_store.exists("here", hidden="yes")
 
 
 def test_drop_variants(core_store: OmegaStore) -> None:
@@ -226,14 +231,50 @@ def test_drop_variants(core_store: OmegaStore) -> None:
         core_store.drop("missing")
     assert core_store.drop("missing", force=True) is True
     assert core_store.drop("missing", force=True, report=True) == {"missing": False}
-    for name in ["tmp/a", "tmp/b", "keep"]:
+    for name in ["tmp/a", "tmp/b", "tmp/.hidden", "tmp/_temp", "keep"]:
         core_store.put(b"x", name)
-    assert core_store.drop("tmp/*", report=True) == {"tmp/a": True, "tmp/b": True}
-    assert core_store.list() == ["keep"]
-    with pytest.raises(DoesNotExist):
-        core_store.drop("tmp/*")
+    assert core_store.drop(pattern="tmp/*", report=True) == {"tmp/a": True, "tmp/b": True}
+    assert core_store.list(hidden=True, include_temp=True) == ["keep", "tmp/.hidden", "tmp/_temp"]
+    with pytest.raises(DoesNotExist, match="no object matches"):
+        core_store.drop(pattern="tmp/[ab]")
+    assert core_store.drop(regexp="^tmp/", hidden=True, include_temp=True, report=True) == {
+        "tmp/.hidden": True, "tmp/_temp": True}
     assert core_store.drop("keep") is True
     assert data_footprint(core_store) == ([], 0)
+
+
+def test_drop_takes_names_literally(core_store: OmegaStore) -> None:
+    for name in ["a*", "ab", "x[1]", "x1"]:
+        core_store.put(name.encode(), name)
+    assert core_store.drop("a*") is True
+    assert core_store.list() == ["ab", "x1", "x[1]"]
+    assert core_store.drop("x[1]") is True
+    assert core_store.list() == ["ab", "x1"]
+    assert core_store.get("x1") == b"x1"
+
+
+def test_drop_refuses_unknown_and_non_boolean_arguments(core_store: OmegaStore) -> None:
+    core_store.put(b"x", "kept")
+    with pytest.raises(TypeError, match="forse"):
+        core_store.drop("kept", forse=True)
+    with pytest.raises(TypeError, match="force must be True or False"):
+        core_store.drop("kept", force="yes")
+    with pytest.raises(TypeError, match="a name or pattern"):
+        core_store.drop("kept", pattern="k*")
+    with pytest.raises(ValueError, match="version=3"):
+        core_store.drop("kept", version=3)
+    assert core_store.get("kept") == b"x"
+
+
+def test_list_stays_in_its_bucket_and_prefix(core_store_factory) -> None:
+    hr = core_store_factory(prefix="hr/")
+    other = core_store_factory(bucket="other", prefix="hr/")
+    hr.put(b"x", "mine")
+    other.put(b"y", "theirs")
+    assert hr.list() == ["mine"]
+    with pytest.raises(ValueError, match="may not set bucket, prefix"):
+        hr.list(filter={"bucket": "other", "prefix": "hr/"})
+    assert hr.list(bucket="other") == ["theirs"]
 
 
 def test_one_metadata_document_per_name_is_enforced(core_store: OmegaStore) -> None:

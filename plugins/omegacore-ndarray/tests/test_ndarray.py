@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from omegacore import OmegaStore
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import CrashConformance
 
 from omegacore_ndarray import backend as ndbackend
 
@@ -37,7 +38,7 @@ def file_bytes(store: OmegaStore, name: str) -> bytes:
         return stream.read()
 
 
-class TestNDArrayConformance(KindConformance):
+class TestNDArrayConformance(KindConformance, CrashConformance):
     kind = KIND
 
     def make_object(self, variant: int) -> Any:

@@ -14,14 +14,18 @@ from typing import Any
 import pandas as pd
 from omegacore_pandas.columns import select_columns
 from omegacore_pandas.insert import insert_raw
+from omegacore_pandas.names import ROWID_FIELD
 from omegacore_pandas.progress import progress_bar
-from omegacore_pandas.rows import next_rowid
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from omegacore import BaseBackend
 from omegacore.documents import MetadataBase
+from omegacore.filters import all_of
+from omegacore.staging import StagedPut
+from omegacore.validation import check_flag
 from omegacore_pandas_dfgroup.groups import (
+    DATA_FIELD,
     DOCUMENT_BYTES,
     GroupEncoder,
     GroupLayout,
@@ -32,6 +36,8 @@ from omegacore_pandas_dfgroup.groups import (
     read_groups,
 )
 
+#: the field that numbers group documents: the row id of a document's first row
+DOCUMENT_ROWID = f"{DATA_FIELD}.0.{ROWID_FIELD}"
 #: put() options of other kinds that may be passed switched off
 _OTHER_KIND_OPTIONS = ("as_hdf", "as_pydata")
 _DELETE_IDS = 10_000
@@ -95,9 +101,9 @@ class DataFrameGroupBackend(BaseBackend):
             raise ValueError(f"document_bytes must be an int >= 1024, got {document_bytes!r}")
         store = self.store
         previous = store.metadata(name)
-        appending = bool(append) and not replace and previous is not None
+        appending = bool(check_flag(append, "append", allow_none=True)) and not replace \
+            and previous is not None
         stored: GroupLayout | None = None
-        start = 0
         if appending:
             assert previous is not None
             if previous.kind != self.KIND or not previous.collection:
@@ -112,29 +118,24 @@ class DataFrameGroupBackend(BaseBackend):
         # everything that can fail on bad input fails here, before anything is written
         layout = GroupLayout.from_frame(obj, groupby)
         if stored is not None:
-            assert previous is not None
             layout.check_append(stored)
-            start = next_rowid(previous.kind_meta or {}, None)
-        encoder = GroupEncoder(obj, layout, start_rowid=start,
-                               document_bytes=document_bytes or DOCUMENT_BYTES)
+        encoder = GroupEncoder(obj, layout, document_bytes=document_bytes or DOCUMENT_BYTES)
         key_index = [(field, ASCENDING) for field in layout.key_fields()[:32]]
         with self.stage(name, attributes) as staged:
-            target = staged.previous_collection_for_append() if appending else None
-            written: list[Any] = []
+            target = staged.append_target() if appending else None
             if target is None:
                 target = staged.new_collection()
                 # before the inserts: on an empty collection this is quick, and it creates
                 # the collection even for an empty frame
                 target.create_index(key_index)
-            else:
-                appended_to = target
-                staged.on_failure(lambda: _delete_ids(appended_to, written))
+            # a document's rows belong to one put: its first row's id tells which
+            encoder.number_from(staged.reserve_rows(len(obj), field=DOCUMENT_ROWID))
             with progress_bar(encoder.rows, "put") as bar:
                 for batch in encoder.batches():
-                    written.extend(batch.ids)
                     insert_raw(target, batch.data, batch.count)
                     bar.update(batch.rows)
-            staged.meta.kind_meta = layout.to_kind_meta(rows=start + len(obj))
+            staged.meta.kind_meta = layout.to_kind_meta(rows=staged.row_count())
+            staged.on_rebase(lambda current: _rebase(staged, layout, current))
         return staged.meta
 
     # -- get ---------------------------------------------------------------------------------
@@ -170,9 +171,12 @@ class DataFrameGroupBackend(BaseBackend):
         collection = self._collection(meta)
         layout = layout_of(meta.kind_meta, collection, extra=_column_names(merged))
         query = build_group_query(merged, layout, trusted=trusted, where=f"get({name!r})")
+        query.documents = all_of(query.documents, self.visible_rows(meta, DOCUMENT_ROWID))
         total = None if merged else (meta.kind_meta or {}).get("omegacore", {}).get("rows")
         with progress_bar(total, "get") as bar:
             frame = read_groups(collection, layout, query, progress=bar)
+        if len(frame) == 0:
+            self.check_current(meta)  # a replace may have removed the groups meanwhile
         return select_columns(frame, columns, name)
 
     def group_filter(self, criteria: Mapping[Hashable, Any] | None, collection: Collection,
@@ -200,10 +204,11 @@ class DataFrameGroupBackend(BaseBackend):
         return self.store.mongodb[meta.collection]
 
 
-def _delete_ids(collection: Collection, ids: list[Any]) -> None:
-    """Remove the documents an append inserted (undo of a failed append)."""
-    for i in range(0, len(ids), _DELETE_IDS):
-        collection.delete_many({"_id": {"$in": ids[i:i + _DELETE_IDS]}})
+def _rebase(staged: StagedPut, layout: GroupLayout, current: MetadataBase) -> None:
+    """Another append committed first: check this frame against what it left, count rows."""
+    collection = staged.store.mongodb[current.collection]
+    layout.check_append(layout_of(current.kind_meta, collection))
+    staged.meta.kind_meta = layout.to_kind_meta(rows=staged.row_count())
 
 
 def _column_names(criteria: Mapping[Hashable, Any]) -> list[Hashable]:

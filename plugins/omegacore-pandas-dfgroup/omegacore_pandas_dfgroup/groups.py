@@ -361,7 +361,8 @@ class GroupEncoder:
             obj = obj.take(order)
         else:
             order = np.arange(self.rows)
-        self.rowids = order.astype(np.int64) + int(start_rowid)
+        self._order = order.astype(np.int64)
+        self.rowids = self._order + int(start_rowid)
         #: [start, stop) of each group in the sorted rows
         self.bounds: list[tuple[int, int]] = []
         if self.rows:
@@ -374,6 +375,10 @@ class GroupEncoder:
         self.row_prepared = prepared[:nidx] + [
             p for i, p in enumerate(prepared[nidx:]) if i not in keys
         ]
+
+    def number_from(self, start_rowid: int) -> None:
+        """Number the rows from ``start_rowid`` (row ids reserved when the put began)."""
+        self.rowids = self._order + int(start_rowid)
 
     @property
     def groups(self) -> int:

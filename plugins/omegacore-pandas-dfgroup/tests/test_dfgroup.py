@@ -20,6 +20,8 @@ from omegacore_pandas_dfgroup.groups import (
     iter_documents,
 )
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import AppendConformance, CrashConformance
+from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 from omegacore import OmegaStore
 
@@ -48,7 +50,7 @@ def documents(store: OmegaStore, name: str) -> list[dict[str, Any]]:
     return list(store.mongodb[meta.collection].find())
 
 
-class TestDfgroupConformance(KindConformance):
+class TestDfgroupConformance(KindConformance, CrashConformance):
     kind = KIND
     put_kwargs = {"groupby": ["g"]}
 
@@ -60,6 +62,27 @@ class TestDfgroupConformance(KindConformance):
 
     def assert_same(self, expected: Any, actual: Any) -> None:
         assert_same(expected, actual)
+
+
+class TestDfgroupAppends(AppendConformance):
+    kind = KIND
+    append_kwargs = {"groupby": ["g"], "append": True}
+
+    def make_part(self, writer: int, i: int) -> pd.DataFrame:
+        return pd.DataFrame({"g": ["a", "b", "a"], "writer": writer, "part": i,
+                             "x": [float(i), i + 0.5, i + 0.25]})
+
+    def combine(self, parts: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(parts)  # each appended frame keeps its index
+
+    def assert_same(self, expected: Any, actual: Any) -> None:
+        assert_same(expected, actual)
+
+    def assert_same_parts(self, parts: list[pd.DataFrame], actual: Any) -> None:
+        order = ["writer", "part", "x"]
+        got = actual.sort_values(order, ignore_index=True)
+        want = pd.concat(parts, ignore_index=True).sort_values(order, ignore_index=True)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -353,13 +376,8 @@ def test_failed_append_removes_what_it_added(store: OmegaStore,
     store.put(sample(0), "app", groupby="g")
     count = len(documents(store, "app"))
 
-    def fail(*args: Any) -> None:
-        raise RuntimeError("injected failure")
-
-    monkeypatch.setattr(store, "_commit_metadata", fail)
-    with pytest.raises(RuntimeError, match="injected"):
+    with fail_before_commit(store), pytest.raises(InjectedFault):
         store.put(sample(1), "app", groupby="g", append=True)
-    monkeypatch.undo()
     assert len(documents(store, "app")) == count
     assert_same(sample(0), store.get("app"))
 

@@ -8,7 +8,7 @@ timestamps and the get options.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -18,16 +18,17 @@ from omegacore_pandas.query import build_query
 from omegacore_pandas.rows import (
     index_keys,
     iter_rows,
-    next_rowid,
     prepare_rows,
     read_rows,
     write_rows,
 )
-from pymongo.collection import Collection
 
 from omegacore import BaseBackend
 from omegacore.documents import MetadataBase
 from omegacore.errors import warn
+from omegacore.filters import all_of
+from omegacore.staging import StagedPut
+from omegacore.validation import check_flag
 
 #: the kinds whose data this backend reads (pandas.serows: Series written by omegaml)
 ROW_KINDS = ("pandas.dfrows", "pandas.serows")
@@ -78,6 +79,7 @@ class DataFrameRowsBackend(BaseBackend):
         ensure_compat: accepted for compatibility; values are always checked.
         """
         _check_options(kwargs)
+        check_flag(append, "append", allow_none=True)
         if not isinstance(obj, (pd.DataFrame, pd.Series)):
             raise TypeError(f"{self.KIND} stores DataFrames and Series, not {type(obj).__name__}")
         if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
@@ -94,34 +96,33 @@ class DataFrameRowsBackend(BaseBackend):
             and bool(previous.collection)
         )
         layout = FrameLayout.from_frame(obj)
-        start = 0
         stored_layout = None
         if appending:
             assert previous is not None
             stored_layout = FrameLayout.from_kind_meta(previous.kind_meta or {}, previous.kind)
             layout.check_append(stored_layout)
-            start = next_rowid(previous.kind_meta or {}, store.mongodb[previous.collection])
             if append is None:
                 warn(
                     f"{name!r} exists: appending {len(obj)} rows. Pass append=True to "
                     "silence this warning, or append=False to replace the stored rows"
                 )
-        encoder = prepare_rows(obj, layout, start_rowid=start)  # checks every value
+        encoder = prepare_rows(obj, layout)  # checks every value before anything is written
         keys, options = index_keys(index, layout) if index is not None else ([], {})
         with self.stage(name, attributes) as staged:
-            collection = staged.previous_collection_for_append() if appending else None
+            collection = staged.append_target() if appending else None
             created = collection is None
             if collection is None:
                 collection = staged.new_collection()
-            else:
-                staged.on_failure(_deleter(collection, encoder.ids.filters))
+            encoder.start_rowid = staged.reserve_rows(len(obj))
             if keys and not created:
                 collection.create_index(keys, **options)
             write_rows(collection, encoder, chunksize=chunksize)
             if keys and created:
                 collection.create_index(keys, **options)  # faster after the inserts
             final = layout.merged_with(stored_layout) if stored_layout is not None else layout
-            staged.meta.kind_meta = final.to_kind_meta(rows=start + len(obj))
+            staged.meta.kind_meta = final.to_kind_meta(rows=staged.row_count())
+            if appending:
+                staged.on_rebase(lambda current: _rebase(staged, layout, current))
         return staged.meta
 
     # -- get ---------------------------------------------------------------------------------
@@ -154,6 +155,7 @@ class DataFrameRowsBackend(BaseBackend):
                              is_series=is_series, chunksize=chunksize, trusted=trusted)
         layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
         query = build_query(criteria, layout, trusted=trusted, where=f"get({name!r})")
+        query = all_of(query, self.visible_rows(meta))
         as_series = True if is_series else None
         if not meta.collection:
             raise ValueError(f"{name!r} has no row collection; its metadata is incomplete")
@@ -161,7 +163,10 @@ class DataFrameRowsBackend(BaseBackend):
         if chunksize is not None:
             return iter_rows(collection, layout, chunksize, query=query, columns=columns,
                              as_series=as_series)
-        return read_rows(collection, layout, query=query, columns=columns, as_series=as_series)
+        frame = read_rows(collection, layout, query=query, columns=columns, as_series=as_series)
+        if len(frame) == 0:
+            self.check_current(meta)  # a replace may have removed the rows under this read
+        return frame
 
 
     def column_names(self, meta: MetadataBase) -> list[Any] | None:
@@ -185,15 +190,11 @@ class SeriesRowsBackend(DataFrameRowsBackend):
         return False
 
 
-def _deleter(collection: Collection, filters: Callable[[], list[dict[str, Any]]]
-             ) -> Callable[[], None]:
-    """An undo for an append: delete the rows it inserted (by their id ranges)."""
-
-    def undo() -> None:
-        for spec in filters():
-            collection.delete_many(spec)
-
-    return undo
+def _rebase(staged: StagedPut, layout: FrameLayout, current: MetadataBase) -> None:
+    """Another append committed first: merge this frame's layout with the one it left."""
+    stored = FrameLayout.from_kind_meta(current.kind_meta or {}, current.kind)
+    layout.check_append(stored)
+    staged.meta.kind_meta = layout.merged_with(stored).to_kind_meta(rows=staged.row_count())
 
 
 def _check_options(kwargs: dict[str, Any]) -> None:

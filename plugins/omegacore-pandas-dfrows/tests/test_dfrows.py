@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from bson import json_util
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import AppendConformance, CrashConformance
 from pandas.testing import assert_frame_equal, assert_series_equal
 from pymongo.collection import Collection
 
@@ -24,7 +25,7 @@ DATA = Path(__file__).parent / "data"
 # ------------------------------------------------------------------------------------------
 # conformance
 # ------------------------------------------------------------------------------------------
-class TestDataFrameConformance(KindConformance):
+class TestDataFrameConformance(KindConformance, CrashConformance):
     kind = "pandas.dfrows"
 
     def make_object(self, variant: int) -> pd.DataFrame:
@@ -54,6 +55,28 @@ class TestSeriesConformance(KindConformance):
 
     def assert_same(self, expected: Any, actual: Any) -> None:
         assert_series_equal(actual, expected, check_exact=True)
+
+
+class TestDataFrameAppends(AppendConformance):
+    kind = "pandas.dfrows"
+
+    def make_part(self, writer: int, i: int) -> pd.DataFrame:
+        start = (writer * 100 + i) * 10
+        return pd.DataFrame({"writer": writer, "part": i, "x": np.arange(start, start + 10.0)},
+                            index=pd.RangeIndex(start, start + 10))
+
+    def combine(self, parts: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(parts)
+
+    def assert_same(self, expected: Any, actual: Any) -> None:
+        assert_frame_equal(actual, expected, check_exact=True)
+
+    def assert_same_parts(self, parts: list[pd.DataFrame], actual: Any) -> None:
+        # each append's rows come back together and in order; appends in commit order
+        keys = list(dict.fromkeys(zip(actual["writer"], actual["part"], strict=True)))
+        by_key = {(int(p["writer"].iloc[0]), int(p["part"].iloc[0])): p for p in parts}
+        assert sorted(keys) == sorted(by_key)
+        assert_frame_equal(actual, pd.concat([by_key[k] for k in keys]), check_exact=True)
 
 
 def test_other_kinds_asked_for_are_refused() -> None:

@@ -15,6 +15,8 @@ from omegacore import BaseBackend, DoesNotExist, OmegaStore
 from omegacore.documents import MetadataBase
 from omegacore.settings import METADATA_COLLECTION
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import CrashConformance
+from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 from omegacore_pandas_hdf import hdf
 from omegacore_pandas_hdf.backend import Backend
@@ -35,7 +37,7 @@ def assert_same(expected: Any, actual: Any) -> None:
         pd.testing.assert_frame_equal(actual, expected, check_freq=True)
 
 
-class TestPandasHdfConformance(KindConformance):
+class TestPandasHdfConformance(KindConformance, CrashConformance):
     kind = KIND
     put_kwargs = {"as_hdf": True}
 
@@ -368,13 +370,8 @@ def test_failing_put_removes_temporary_file(
     hstore.put(FRAMES["floats"], "kept", as_hdf=True)
     before = data_footprint(hstore)
 
-    def fail(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("injected failure at the metadata switch")
-
-    monkeypatch.setattr(hstore, "_commit_metadata", fail)
-    with pytest.raises(RuntimeError, match="injected failure"):
+    with fail_before_commit(hstore), pytest.raises(InjectedFault):
         hstore.put(FRAMES["datetimes"], "kept", as_hdf=True)
-    monkeypatch.undo()
     assert tmp_entries(hstore) == []
     assert data_footprint(hstore) == before
     assert_same(FRAMES["floats"], hstore.get("kept"))

@@ -35,7 +35,7 @@ import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-from omegacore.filters import ensure_no_operators
+from omegacore.filters import check_regex, ensure_no_operators
 from omegacore_pandas.codecs import DatetimeCodec
 from omegacore_pandas.layout import FieldSpec, FrameLayout
 from omegacore_pandas.names import is_plain_name
@@ -138,7 +138,7 @@ def condition(spec: FieldSpec | None, path: str, op: str, value: Any, trusted: b
     if op == "regex":
         if isinstance(value, re.Pattern):
             value = value.pattern
-        return {path: {"$regex": _as_text(value, path, op, where)}}
+        return {path: {"$regex": check_regex(_as_text(value, path, op, where), where)}}
     if op == "isnull":
         missing = codec.missing_values() if codec is not None else [None, float("nan")]
         return {path: {"$in" if value else "$nin": missing}}

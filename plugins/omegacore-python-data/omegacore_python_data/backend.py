@@ -8,12 +8,17 @@ Each put stores its object as one document ``{"_id": ObjectId, "data": <object>}
 
 from __future__ import annotations
 
+import struct
 import sys
 from typing import Any
 
 import bson
 from bson.objectid import ObjectId
+from bson.raw_bson import RawBSONDocument
 from omegacore import BaseBackend, MetadataBase
+from omegacore.filters import all_of
+from omegacore.journal import ROWID_FIELD
+from omegacore.validation import check_flag
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
@@ -23,6 +28,7 @@ from omegacore_python_data.encoding import (
     CODEC_OPTIONS,
     ENCODING,
     MARKER_BYTES,
+    RAW_OPTIONS,
     decode,
     encode_document,
 )
@@ -137,15 +143,17 @@ class Backend(BaseBackend):
             for i, (item, doc_id) in enumerate(zip(items, ids, strict=True))
         ]
         keys, index_options = index_keys(index) if index else ([], {})
+        check_flag(append, "append", allow_none=True)
+        check_flag(as_many, "as_many")
         append = (True if append is None else bool(append)) and not replace
         with self.stage(name, attributes, kind_meta={"encoding": ENCODING}) as staged:
-            coll = staged.previous_collection_for_append() if append else None
+            coll = staged.append_target() if append else None
             if coll is None:
                 coll = staged.new_collection()
-            else:
-                staged.on_failure(_undo_insert(coll, ids))
+            start = staged.reserve_rows(len(docs))
             if docs:
-                coll.insert_many(docs, ordered=True)
+                coll.insert_many([with_rowid(doc, start + i) for i, doc in enumerate(docs)],
+                                 ordered=True)
             if keys:
                 coll.create_index(keys, **index_options)
             staged.meta.objid = ids[-1] if ids else None
@@ -174,13 +182,16 @@ class Backend(BaseBackend):
                 f"{name!r} is stored as kind {meta.kind!r}, not {KIND}; read it with "
                 "store.get(name), or as raw python data with store.get(name, force_python=True)"
             )
-        query = build_query(filter, kwargs, trusted=trusted)
+        query = all_of(build_query(filter, kwargs, trusted=trusted), self.visible_rows(meta))
         if not meta.collection:
             raise ValueError(f"{name!r} has no collection in its metadata; put it again")
         coll = self.store.mongodb[meta.collection]
         if lazy:
             return PythonDataCursor(coll, query)
-        return read_objects(coll, query)
+        objects = read_objects(coll, query)
+        if not objects:
+            self.check_current(meta)  # a replace may have removed the documents meanwhile
+        return objects
 
 
 def read_objects(coll: Collection, query: dict[str, Any]) -> list[Any]:
@@ -195,8 +206,9 @@ def read_objects(coll: Collection, query: dict[str, Any]) -> list[Any]:
     return out
 
 
-def _undo_insert(coll: Collection, ids: list[ObjectId]) -> Any:
-    def undo() -> None:
-        coll.delete_many({"_id": {"$in": ids}})
-
-    return undo
+def with_rowid(doc: RawBSONDocument, rowid: int) -> RawBSONDocument:
+    """``doc`` with its row id (``_om#rowid``, int64) appended, without decoding it."""
+    element = b"\x12" + ROWID_FIELD.encode() + b"\x00" + struct.pack("<q", rowid)
+    body = doc.raw[4:-1] + element
+    return RawBSONDocument(struct.pack("<i", len(body) + 5) + body + b"\x00",
+                           codec_options=RAW_OPTIONS)

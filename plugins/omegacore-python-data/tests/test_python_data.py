@@ -15,6 +15,8 @@ import pytest
 from bson import Decimal128, ObjectId
 from omegacore import BaseBackend, OmegaStore
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import AppendConformance, CrashConformance
+from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 KIND = "python.data"
 ZURICH = zoneinfo.ZoneInfo("Europe/Zurich")
@@ -71,7 +73,7 @@ def footprint_size(store: OmegaStore) -> tuple[int, int]:
     return len(names), files
 
 
-class TestPythonDataConformance(KindConformance):
+class TestPythonDataConformance(KindConformance, CrashConformance):
     kind = KIND
 
     def make_object(self, variant: int) -> Any:
@@ -132,6 +134,21 @@ ROUND_TRIPS = {
         "bool": np.array([[True, False]]),
     },
 }
+
+
+class TestPythonDataAppends(AppendConformance):
+    kind = "python.data"
+
+    def make_part(self, writer: int, i: int) -> dict[str, Any]:
+        return {"writer": writer, "part": i, "values": list(range(i, i + 5))}
+
+    def combine(self, parts: list[Any]) -> list[Any]:
+        return list(parts)
+
+    def assert_same_parts(self, parts: list[Any], actual: Any) -> None:
+        key = lambda d: (d["writer"], d["part"])  # noqa: E731
+        assert sorted(actual, key=key) == sorted(parts, key=key)
+        assert len(actual) == len(parts)
 
 
 @pytest.mark.parametrize("value", list(ROUND_TRIPS.values()), ids=list(ROUND_TRIPS))
@@ -219,13 +236,8 @@ def test_failed_append_removes_what_it_added(
     before = data_footprint(store)
     meta_before = store.metadata("kept")
 
-    def fail(*args: Any) -> None:
-        raise RuntimeError("injected failure before the metadata switch")
-
-    monkeypatch.setattr(store, "_commit_metadata", fail)
-    with pytest.raises(RuntimeError, match="injected"):
+    with fail_before_commit(store), pytest.raises(InjectedFault):
         store.put({"a": 2}, "kept")
-    monkeypatch.undo()
     assert store.get("kept") == [{"a": 1}]
     assert_nothing_written(store, before, "kept", meta_before)
 

@@ -19,6 +19,7 @@ import sklearn
 from omegacore import OmegaStore
 from omegacore.settings import METADATA_COLLECTION
 from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing.crash import CrashConformance
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -64,7 +65,7 @@ class _HoldsLambda(BaseEstimator):
         return self
 
 
-class TestSklearnConformance(KindConformance):
+class TestSklearnConformance(KindConformance, CrashConformance):
     kind = KIND
     prefix = "models/"
 

@@ -17,7 +17,9 @@ from typing import Any, ClassVar
 import pytest
 
 from omegacore import OmegaStore
+from omegacore.journal import JOURNAL_COLLECTION
 from omegacore.settings import METADATA_COLLECTION
+from omegacore_testing.faults import InjectedFault, fail_before_commit
 
 #: names that must round-trip: spaces, unicode, slashes, dots, a very long name
 ODD_NAMES = (
@@ -30,11 +32,12 @@ ODD_NAMES = (
 
 
 def data_footprint(store: OmegaStore) -> tuple[list[str], int]:
-    """Data collections (all but metadata and GridFS) and the number of GridFS files."""
+    """Data collections (not metadata, journal or GridFS) and the number of GridFS files."""
     fs = store.fs_collection
     names = sorted(
         n for n in store.mongodb.list_collection_names()
-        if n != METADATA_COLLECTION and not n.startswith(f"{fs}.") and not n.startswith("system.")
+        if n not in (METADATA_COLLECTION, JOURNAL_COLLECTION)
+        and not n.startswith(f"{fs}.") and not n.startswith("system.")
     )
     files = store.mongodb[f"{fs}.files"].count_documents({})
     return names, files
@@ -129,20 +132,12 @@ class KindConformance:
         for other in self.unsupported_objects():
             assert backend.supports(other, "x", **self.put_kwargs) is False
 
-    def test_failed_put_keeps_previous(
-        self, kind_store: OmegaStore, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_failed_put_keeps_previous(self, kind_store: OmegaStore) -> None:
         self.put(kind_store, self.make_object(0), "kept")
         before = data_footprint(kind_store)
         meta_before = kind_store.metadata("kept")
-
-        def fail(*args: Any) -> None:
-            raise RuntimeError("injected failure before the metadata switch")
-
-        monkeypatch.setattr(kind_store, "_commit_metadata", fail)
-        with pytest.raises(RuntimeError, match="injected failure"):
+        with fail_before_commit(kind_store), pytest.raises(InjectedFault):
             self.put(kind_store, self.make_object(1), "kept", replace=True)
-        monkeypatch.undo()
         self.assert_same(self.make_object(0), kind_store.get("kept"))
         assert data_footprint(kind_store) == before
         meta_after = kind_store.metadata("kept")
