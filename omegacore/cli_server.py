@@ -73,12 +73,20 @@ def cmd_fsck(args: argparse.Namespace, plugins: Any) -> int:
     problems = list(getattr(report, "problems", []))
     removed = list(getattr(report, "removed", []))
     data = report.to_dict() if hasattr(report, "to_dict") else {
-        "problems": problems, "removed": removed}
-    lines = [f"problem  {p}" for p in problems] + [f"removed  {r}" for r in removed]
-    if not lines:
-        lines = ["no problems found"]
-    emit(args, data, lines)
-    return EXIT_FAILED if problems and not args.repair else 0
+        "problems": [str(p) for p in problems], "removed": removed}
+    lines = [_problem_line(p) for p in problems] + [f"removed  {r}" for r in removed]
+    emit(args, data, lines or ["no problems found"])
+    ok = getattr(report, "ok", not problems)
+    return 0 if ok or args.repair else EXIT_FAILED
+
+
+def _problem_line(problem: Any) -> str:
+    kind = getattr(problem, "kind", None)
+    if kind is None:
+        return f"problem  {problem}"
+    fixable = "" if getattr(problem, "repairable", False) else "  (not repaired by --repair)"
+    return f"problem  {kind}  {getattr(problem, 'location', '')}  " \
+           f"{getattr(problem, 'detail', '')}{fixable}"
 
 
 def add_commands(sub: Any) -> None:
