@@ -169,3 +169,10 @@ def test_example_project_builds_and_its_tests_pass(page: Path, project: str, tmp
     last = tests.stdout.strip().splitlines()[-1]
     assert " passed" in last and "failed" not in last, last
     assert int(last.split(" passed")[0].split()[-1]) >= 10, last  # the kit ran
+
+
+def test_hook_reference_matches_hookspecs() -> None:
+    script = ROOT / "docs" / "gen_hooks.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
