@@ -121,16 +121,21 @@ def _listed(args: argparse.Namespace, plugins: Any, pattern: str | None,
 # list, info, drop
 # --------------------------------------------------------------------------------------------
 def object_size(store: Any, meta: Any) -> int:
-    """Bytes the object occupies: its GridFS file plus its collection's documents."""
-    size = 0
+    """Bytes the object occupies: its GridFS files plus the documents of its collections
+    (the primary ones and the further ones recorded in ``storage``)."""
+    storage = getattr(meta, "storage", None) or {}
+    files = [meta.gridfile_id, *(storage.get("files") or [])]
+    collections = [meta.collection, *(storage.get("collections") or [])]
     db = store.mongodb
-    if meta.gridfile_id is not None:
-        doc = db[f"{store.fs_collection}.files"].find_one({"_id": meta.gridfile_id},
-                                                         {"length": 1})
-        size += int((doc or {}).get("length") or 0)
-    if meta.collection:
+    size = 0
+    ids = [f for f in files if f is not None]
+    if ids:
+        for doc in db[f"{store.fs_collection}.files"].find({"_id": {"$in": ids}},
+                                                           {"length": 1}):
+            size += int(doc.get("length") or 0)
+    for name in dict.fromkeys(c for c in collections if c):
         try:
-            size += int(db.command("collStats", meta.collection).get("size") or 0)
+            size += int(db.command("collStats", name).get("size") or 0)
         except Exception:  # noqa: BLE001 - a server without collStats: size unknown, not fatal
             pass
     return size
