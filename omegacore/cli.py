@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from omegacore import cli_objects, cli_server
+from omegacore import cli_objects, cli_server, specs
 from omegacore.cli_support import (
     EXIT_BROKEN_PIPE,
     EXIT_CODES,
@@ -25,14 +25,23 @@ from omegacore.cli_support import (
     EXIT_INTERRUPTED,
     explain,
 )
-from omegacore.plugins import PluginRegistry
+from omegacore.plugins import MIXIN_HOOKS, PluginRegistry
 
 
 def _cmd_plugins(args: argparse.Namespace, plugins: PluginRegistry) -> int:
-    """Installed plugins, their kinds, mixins and hooks, and plugins that failed to load."""
+    """List plugins, kinds, mixins, switched-off plugins, warnings and load errors.
+
+    With ``--check`` also import every backend, mixin and predicate. Exits 1 if any plugin
+    failed (or a check failed), so scripts and CI notice.
+    """
+    for hook in MIXIN_HOOKS:  # every store imports them: report those that fail
+        plugins.mixin_classes(hook=hook)
     infos = plugins.info()
+    checks = plugins.check() if args.check else []
+    errors, warnings_ = plugins.load_errors, plugins.load_warnings
+    failed = bool(errors) or any(not c.ok for c in checks)
     if args.json:
-        out = {
+        out: dict[str, Any] = {
             "plugins": [
                 {
                     "name": i.name,
@@ -41,30 +50,67 @@ def _cmd_plugins(args: argparse.Namespace, plugins: PluginRegistry) -> int:
                     "kinds": [k.kind for k in i.kinds],
                     "mixins": [m.path() for m in i.mixins],
                     "hooks": i.hooks,
+                    "notes": i.notes,
                 }
                 for i in infos
             ],
+            "disabled": [
+                {"plugin": d.plugin, "distribution": d.distribution, "reason": d.reason}
+                for d in plugins.disabled
+            ],
             "load_errors": [
-                {"plugin": e.plugin, "distribution": e.distribution, "error": e.error}
-                for e in plugins.load_errors
+                {"plugin": e.plugin, "distribution": e.distribution, "stage": e.stage,
+                 "error": e.error}
+                for e in errors
+            ],
+            "warnings": [
+                {"plugin": e.plugin, "distribution": e.distribution, "stage": e.stage,
+                 "error": e.error}
+                for e in warnings_
             ],
         }
+        if args.check:
+            out["check"] = [
+                {"what": c.what, "name": c.name, "distribution": c.distribution,
+                 "path": c.path, "ok": c.ok, "error": c.error}
+                for c in checks
+            ]
         print(json.dumps(out, indent=2))
-        return 0
+        return 1 if failed else 0
     if not infos:
         print("no plugins installed")
     for info in infos:
         print(f"{info.distribution} {info.version}".rstrip())
         for kind in info.kinds:
-            print(f"  kind   {kind.kind:<16} priority {kind.priority:<4} {kind.backend_path()}")
+            chosen = f" (chosen by {', '.join(kind.selected_by)})" if kind.selected_by else ""
+            print(f"  kind   {kind.kind:<16} priority {kind.priority:<4} "
+                  f"{kind.backend_path()}{chosen}")
         for mixin in info.mixins:
-            print(f"  mixin  {mixin.path()} (order {mixin.order})")
+            scope = ""
+            if mixin.prefixes:
+                scope += f", prefixes {', '.join(mixin.prefixes)}"
+            if mixin.applies_to is not None:
+                scope += f", applies_to {specs.object_path(mixin.applies_to)}"
+            print(f"  mixin  {mixin.path()} (order {mixin.order}{scope})")
         other = [h for h in info.hooks if h not in ("omega_kinds", "omega_mixins")]
         if other:
             print(f"  hooks  {', '.join(other)}")
-    for error in plugins.load_errors:
+        for note in info.notes:
+            print(f"  note   {note}")
+    for off in plugins.disabled:
+        print(f"DISABLED {off.distribution} ({off.plugin}): {off.reason}")
+    for warning in warnings_:
+        print(f"WARNING {warning.distribution} ({warning.plugin}): {warning.error}")
+    for error in errors:
         print(f"LOAD ERROR {error.distribution} ({error.plugin}): {error.error}")
-    return 1 if plugins.load_errors else 0
+    if args.check:
+        for check in checks:
+            status = "ok  " if check.ok else "FAIL"
+            print(f"check {status} {check.what:<5} {check.name} ({check.distribution})"
+                  + ("" if check.ok else f": {check.error}"))
+        bad = sum(not c.ok for c in checks)
+        print(f"checked {len(checks)} backends and mixins: {bad} failed")
+    return 1 if failed else 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,11 +158,13 @@ def build_parser(plugins: PluginRegistry) -> argparse.ArgumentParser:
                                 parser_class=_Parser)
 
     cmd = sub.add_parser("plugins", help="list installed plugins, kinds, mixins, load errors")
+    cmd.add_argument("--check", action="store_true",
+                     help="also import every backend and mixin and report what fails")
     cmd.set_defaults(func=_cmd_plugins, needs_store=False)
 
     cli_objects.add_commands(sub, plugins)
     cli_server.add_commands(sub)
-    plugins.pm.hook.omega_cli_commands(subparsers=sub)
+    plugins.call_each("omega_cli_commands", subparsers=sub)
     for command in {id(p): p for p in sub.choices.values()}.values():
         _add_global_options(command, top=False)
     return parser

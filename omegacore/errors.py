@@ -45,6 +45,13 @@ class PutInterrupted(OmegaError, ConnectionError):
         self.committed = committed
 
 
+class EntryLost(OmegaError):
+    """A put's journal entry was removed by another process that took its owner for gone.
+
+    Raised inside a put (it then fails with ``PutInterrupted``); see ``omegacore.journal``.
+    """
+
+
 class StaleRead(OmegaError):
     """An object was replaced or dropped by another process while it was being read.
 
@@ -65,12 +72,46 @@ class KindNotInstalled(OmegaError, LookupError):
     """An object's kind is known from its metadata, but no installed plugin provides it."""
 
 
-class PluginConflict(OmegaError):
+class KindChoiceError(OmegaError, TypeError):
+    """Keywords of ``put`` choose different kinds, or contradict ``kind=``."""
+
+
+class PluginError(OmegaError):
+    """Base class of the errors that name a plugin that failed."""
+
+
+class PluginConflict(PluginError):
     """Two distributions claim the same kind (or the same plugin name)."""
 
 
-class PluginLoadError(OmegaError):
-    """A plugin failed to load while ``OMEGA_PLUGINS_STRICT`` is set."""
+class PluginLoadError(PluginError):
+    """A plugin failed to load, validate or answer while ``OMEGA_PLUGINS_STRICT`` is set."""
+
+
+class InvalidPluginRecord(PluginError, ValueError):
+    """A ``KindSpec`` or ``MixinSpec`` given at run time is malformed; the message says how."""
+
+
+class PluginImportError(PluginError, ImportError):
+    """A backend, mixin or predicate path of a plugin does not import.
+
+    The message names the kind or mixin, the distribution and the path;
+    ``omegacore plugins --check`` imports every path and lists each failure.
+    """
+
+
+class PluginHookError(PluginError):
+    """A plugin's hook (``omega_before_put``, ``omega_after_put``, ...) raised.
+
+    ``plugin`` and ``distribution`` name the plugin, ``hook`` the hook; the exception the
+    hook raised is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, plugin: str, distribution: str, hook: str) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.distribution = distribution
+        self.hook = hook
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

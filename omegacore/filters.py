@@ -117,10 +117,18 @@ def _nested_repeat(items: Any, inside_repeat: bool) -> bool:
 
 
 def all_of(*filters: dict[str, Any] | None) -> dict[str, Any]:
-    """One MongoDB filter requiring every non-empty one of ``filters``."""
+    """One MongoDB filter requiring every non-empty one of ``filters``.
+
+    Filters on different fields are merged into one document rather than joined with
+    ``$and``: the same query, but some servers (SecantusDB) use indexes only for the
+    merged form.
+    """
     present = [f for f in filters if f]
     if not present:
         return {}
-    if len(present) == 1:
-        return dict(present[0])
-    return {"$and": present}
+    merged: dict[str, Any] = {}
+    for part in present:
+        if any(key in merged for key in part):
+            return {"$and": present}
+        merged.update(part)
+    return merged

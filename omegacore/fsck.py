@@ -31,6 +31,7 @@ from omegacore.journal import (
     JOURNAL_COLLECTION,
     ROWID_FIELD,
     Journal,
+    cleanup,
     delete_file,
     entry_is_dead,
 )
@@ -101,22 +102,29 @@ def check(store: OmegaStore, repair: bool = False, grace: float = DEFAULT_GRACE)
     live_collections = {c for e in live for c in e.get("collections", [])}
     live_collections |= {r["collection"] for e in live for r in e.get("rows", [])}
     live_files = {f for e in live for f in e.get("files", [])}
+    dead_collections = {c for _, e in dead for c in _entry_collections(e)}
+    dead_files = {f for _, e in dead for f in _entry_files(e)}
 
     for key, entry in dead:
-        report.problems.append(Problem(
-            "interrupted-put", key,
-            f"a {entry.get('kind', 'put')} of {entry.get('_name', '?')!r} by process "
-            f"{entry.get('owner', {}).get('pid')} on {entry.get('owner', {}).get('host')} "
-            "ended without finishing", True))
+        left = cleanup(db, entry, dry_run=True)
+        if entry.get("reaped") is None or left:
+            owner = entry.get("owner", {})
+            what = "; ".join(left) if left else "nothing of it is left"
+            report.problems.append(Problem(
+                "interrupted-put", key,
+                f"a {entry.get('kind', 'put')} of {entry.get('_name', '?')!r} by process "
+                f"{owner.get('pid')} on {owner.get('host')} ended without finishing ({what})",
+                True))
         if repair:
-            report.removed.extend(journal.reap(key, [entry], lease=0.0))
+            report.removed.extend(journal.reap(key, [entry], settle=0.0))
 
     buckets = _gridfs_buckets(collections)
     internal = {settings.METADATA_COLLECTION, JOURNAL_COLLECTION}
     data = sorted(c for c in collections if c not in internal and not c.startswith("system.")
                   and not any(c in (f"{b}.files", f"{b}.chunks") for b in buckets))
     for name in data:
-        if name in referenced.collections or name in live_collections:
+        if name in referenced.collections or name in live_collections \
+                or name in dead_collections:
             continue
         staged = _STAGED_NAME.search(name)
         if staged and _age(staged.group(1)) >= grace:
@@ -130,12 +138,21 @@ def check(store: OmegaStore, repair: bool = False, grace: float = DEFAULT_GRACE)
                 "unknown-collection", name,
                 "no metadata references it and it was not written by omegacore; left alone",
                 False))
+    # what dead entries hold is reported (and repaired) with them, above
     for bucket in buckets:
-        _check_gridfs(db, bucket, referenced, live_files, grace, repair, report)
-    _check_rows(db, ranges, live, repair, report, collections)
+        _check_gridfs(db, bucket, referenced, live_files | dead_files, grace, repair, report)
+    _check_rows(db, ranges, [*live, *(e for _, e in dead)], repair, report, collections)
     if repair:  # journal documents of names with no put in progress
         journal.collection.delete_many({"intents": {"$size": 0}})
     return report
+
+
+def _entry_collections(entry: dict[str, Any]) -> list[str]:
+    return [*entry.get("collections", []), *(entry.get("replaces") or {}).get("collections", [])]
+
+
+def _entry_files(entry: dict[str, Any]) -> list[Any]:
+    return [*entry.get("files", []), *(entry.get("replaces") or {}).get("files", [])]
 
 
 def _journal_entries(journal: Journal, report: FsckReport
@@ -224,10 +241,10 @@ def _check_gridfs(db: Any, bucket: str, referenced: _Referenced, live_files: set
 
 
 def _check_rows(db: Any, ranges: dict[str, tuple[list[list[int]], str]],
-                live: list[dict[str, Any]], repair: bool, report: FsckReport,
+                entries: list[dict[str, Any]], repair: bool, report: FsckReport,
                 collections: set[str]) -> None:
     reserved: dict[str, list[tuple[int, int]]] = {}
-    for entry in live:
+    for entry in entries:
         for spec in entry.get("rows", []):
             reserved.setdefault(spec["collection"], []).append((spec["start"], spec["stop"]))
     for name, (rows, rowid_field) in sorted(ranges.items()):

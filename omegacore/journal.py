@@ -36,6 +36,7 @@ from pymongo.database import Database
 
 from omegacore import settings
 from omegacore.documents import Locations, utcnow
+from omegacore.errors import EntryLost
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 JOURNAL_COLLECTION = "omegacore.journal"
 #: the field appending kinds number their documents by (omegaml's row id)
 ROWID_FIELD = "_om#rowid"
+#: seconds a reaped entry stays, in case the dead process's last requests land late
+SETTLE_SECONDS = 60.0
 
 
 # -- who writes ---------------------------------------------------------------------------
@@ -187,10 +190,6 @@ class Entry:
     heartbeat: float = field(default_factory=time.monotonic)
 
 
-class EntryLost(RuntimeError):
-    """This put's entry was removed by another process that took its owner for gone."""
-
-
 class Journal:
     """The journal of one database."""
 
@@ -314,16 +313,32 @@ class Journal:
         return start
 
     # -- other puts' entries ----------------------------------------------------------------
-    def reap(self, key: str, entries: Iterable[Mapping[str, Any]], lease: float | None = None
-             ) -> list[str]:
-        """Clean up after the entries of ``key`` whose puts have ended; returns what was removed."""
+    def reap(self, key: str, entries: Iterable[Mapping[str, Any]], lease: float | None = None,
+             settle: float = SETTLE_SECONDS) -> list[str]:
+        """Clean up after the entries of ``key`` whose puts have ended; returns what was removed.
+
+        A dead process's last requests may still be running on the server when it is found
+        dead, and may recreate a collection or add rows after the cleanup. So a reaped entry
+        stays (marked ``reaped``) for ``settle`` seconds, and is cleaned up once more and
+        removed by the first reap after that (``settle=0``, as fsck uses: at once).
+        """
         removed: list[str] = []
         for entry in entries:
             if not entry_is_dead(entry, lease):
                 continue
-            if not self._claim(key, entry):
-                continue  # another process reaps it, or its owner just finished
-            removed.extend(cleanup(self.db, entry))
+            reaped = entry.get("reaped")
+            if reaped is None:
+                if not self._claim(key, entry):
+                    continue  # another process reaps it, or its owner just finished
+                removed.extend(cleanup(self.db, entry))
+                if settle > 0:
+                    self.collection.update_one({"_id": key, "intents.id": entry["id"]},
+                                               {"$set": {"intents.$.reaped": utcnow()}})
+                    continue
+            elif (utcnow() - reaped).total_seconds() < settle:
+                continue
+            else:
+                removed.extend(cleanup(self.db, entry))
             self.collection.update_one({"_id": key}, {"$pull": {"intents": {"id": entry["id"]}}})
         return removed
 
@@ -379,8 +394,11 @@ def covered(ranges: Sequence[Sequence[int]] | None, start: int, stop: int) -> bo
     return any(lo <= start and stop <= hi for lo, hi in ranges)
 
 
-def cleanup(db: Database, entry: Mapping[str, Any]) -> list[str]:
-    """Remove what a finished put's ``entry`` wrote or replaced that nothing references."""
+def cleanup(db: Database, entry: Mapping[str, Any], dry_run: bool = False) -> list[str]:
+    """Remove what a finished put's ``entry`` wrote or replaced that nothing references.
+
+    Returns what was (with ``dry_run``: what would be) removed; nothing if it is all gone.
+    """
     replaces = entry.get("replaces") or {}
     collections = list(dict.fromkeys([*entry.get("collections", []),
                                       *replaces.get("collections", [])]))
@@ -393,19 +411,28 @@ def cleanup(db: Database, entry: Mapping[str, Any]) -> list[str]:
         coll = spec["collection"]
         if coll in cols_in_use and covered(ranges.get(coll), spec["start"], spec["stop"]):
             continue  # the append committed
-        result = db[coll].delete_many(
-            {spec.get("field", ROWID_FIELD): {"$gte": spec["start"], "$lt": spec["stop"]}})
-        if result.deleted_count:
-            removed.append(f"{result.deleted_count} uncommitted rows of {coll}")
-    for name in collections:
-        if name not in cols_in_use:
-            db.drop_collection(name)
+        uncommitted = {spec.get("field", ROWID_FIELD): {"$gte": spec["start"],
+                                                         "$lt": spec["stop"]}}
+        count = (db[coll].count_documents(uncommitted) if dry_run
+                 else db[coll].delete_many(uncommitted).deleted_count)
+        if count:
+            removed.append(f"{count} uncommitted rows of {coll}")
+    unused = [c for c in collections if c not in cols_in_use]
+    if unused:
+        for name in db.list_collection_names(filter={"name": {"$in": unused}}):
+            if not dry_run:
+                db.drop_collection(name)
             removed.append(f"collection {name}")
     fs = entry.get("fs")
     for file_id in files:
-        if file_id not in files_in_use and fs:
+        if file_id in files_in_use or not fs:
+            continue
+        if db[f"{fs}.chunks"].find_one({"files_id": file_id}, {"_id": 1}) is None and \
+                db[f"{fs}.files"].find_one({"_id": file_id}, {"_id": 1}) is None:
+            continue
+        if not dry_run:
             delete_file(db, fs, file_id)
-            removed.append(f"GridFS file {file_id} ({fs})")
+        removed.append(f"GridFS file {file_id} ({fs})")
     return removed
 
 

@@ -43,6 +43,7 @@ import pymongo
 import pymongo.errors
 
 from omegacore import settings
+from omegacore.errors import ServerUnavailable
 
 __all__ = [
     "ServerUnavailable",
@@ -86,10 +87,6 @@ INSTALL_HINT = (
 # Servers spawned by this process, by pid. Keeping the Popen objects lets this process reap its
 # own children (a dead child stays a zombie, and looks alive to os.kill, until it is reaped).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-class ServerUnavailable(RuntimeError):
-    """The embedded server cannot be found, started or reached."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,6 +45,28 @@ def plugins_strict() -> bool:
     return _flag("OMEGA_PLUGINS_STRICT", False)
 
 
+def _names(name: str) -> tuple[str, ...]:
+    """A comma-separated list from the environment, stripped, empty entries dropped."""
+    return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+
+
+def plugins_disabled() -> tuple[str, ...]:
+    """Plugins switched off (``OMEGA_PLUGINS_DISABLE``): entry-point or distribution names.
+
+    A disabled plugin is not imported; ``omegacore plugins`` lists it as disabled.
+    """
+    return _names("OMEGA_PLUGINS_DISABLE")
+
+
+def plugins_preferred() -> tuple[str, ...]:
+    """Winners of kind conflicts (``OMEGA_PLUGINS_PREFER``).
+
+    Entries are ``kind=distribution`` (that distribution provides that kind) or a bare
+    ``distribution`` (it wins every kind it claims together with another distribution).
+    """
+    return _names("OMEGA_PLUGINS_PREFER")
+
+
 def progress_enabled() -> bool:
     """Whether long puts and gets may show a progress bar (``OMEGA_PROGRESS``, default on)."""
     return _flag("OMEGA_PROGRESS", True)

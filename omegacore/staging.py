@@ -29,11 +29,10 @@ from pymongo.errors import ConnectionFailure
 
 from omegacore import settings
 from omegacore.documents import Locations
-from omegacore.errors import ConcurrentPutError, PutInterrupted
+from omegacore.errors import ConcurrentPutError, EntryLost, PutInterrupted
 from omegacore.journal import (
     ROWID_FIELD,
     Entry,
-    EntryLost,
     Journal,
     Reservation,
     delete_file,
@@ -367,8 +366,9 @@ class StagedPut:
             if time.monotonic() - self._entry.heartbeat > lease / 10:
                 self._journal.heartbeat(self._entry)
         self.meta.storage = self._storage()
-        self.store.plugins.pm.hook.omega_before_commit(
-            store=self.store, meta=self.meta, name=self.name, kind=self.kind)
+        self.store.plugins.call_hook(
+            "omega_before_commit", store=self.store, meta=self.meta, name=self.name,
+            kind=self.kind)
         generation = ObjectId()
         self._phase = "commit"
         try:

@@ -30,10 +30,11 @@ from omegacore import settings
 from omegacore.backend import BaseBackend
 from omegacore.connection import connect, database_name, display_url, resolve_mongo_url
 from omegacore.documents import Locations, MetadataBase, metadata_class, utcnow
-from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject
+from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject, PluginHookError, warn
 from omegacore.faults import READ_RACE_ERRORS, is_read_race, translate_errors
 from omegacore.filters import check_regex, ensure_no_operators
 from omegacore.journal import Journal, delete_file
+from omegacore.names import NameRef, finished, prepared, resolve
 from omegacore.naming import (
     collection_safe,
     is_hidden,
@@ -239,8 +240,31 @@ class OmegaStore:
         """The metadata document of ``name``, or None if nothing is stored under it."""
         validate_name(name)
         check_version(version, "metadata", name)
-        doc = self._metadata_doc(name, bucket, prefix)  # type: ignore[arg-type]
-        return self.Metadata._from_son(doc) if doc is not None else None
+        doc, refs = self._resolved_doc(name, bucket, prefix)  # type: ignore[arg-type]
+        if doc is None:
+            return None
+        meta = self.Metadata._from_son(doc)
+        return prepared(self, meta, refs, {}) if refs else meta
+
+    def _resolved_doc(self, name: str, bucket: str | None = None, prefix: str | None = None
+                      ) -> tuple[dict[str, Any] | None, list[NameRef]]:
+        """The metadata document ``name`` refers to, and how (see ``omegacore.names``).
+
+        An object stored under exactly ``name`` wins over what its syntax would refer to,
+        and so does one stored under a name on the way (``lit[a]`` in ``lit[a][b]``); all
+        are looked up in one round trip.
+        """
+        _, refs = resolve(self, name)
+        if not refs:
+            return self._metadata_doc(name, bucket, prefix), []
+        chain = [name, *(ref.name for ref in refs)]
+        query = self._query(name, bucket, prefix)
+        query["name"] = {"$in": chain}
+        docs = {d["name"]: d for d in self._metadata_collection.find(query)}
+        for depth, candidate in enumerate(chain):
+            if candidate in docs:
+                return docs[candidate], refs[:depth]
+        return None, refs
 
     def _metadata_doc(
         self,
@@ -465,6 +489,9 @@ class OmegaStore:
         """The backend of ``kind``; raises KindNotInstalled naming what to install."""
         spec = self.plugins.kind(kind)
         if spec is None:
+            reason = self.plugins.unavailable(kind)
+            if reason is not None:
+                raise KindNotInstalled(f"kind {kind!r} cannot be used: {reason}")
             raise KindNotInstalled(
                 f"no installed plugin provides kind {kind!r}: install "
                 f"{suggest_distribution(kind)} (installed kinds: "
@@ -508,8 +535,29 @@ class OmegaStore:
                 return None
         return self.get_backend_bykind(kind, model_store, data_store)
 
-    def register_backend(self, kind: str, backend: type[BaseBackend], priority: int = 0) -> None:
-        """Add (or override) a kind at run time, through the same plugin manager."""
+    def register_backend(
+        self,
+        kind: str,
+        backend: type[BaseBackend],
+        index: int = -1,
+        priority: int | None = None,
+    ) -> None:
+        """Add (or override) a kind at run time, through the same plugin manager.
+
+        Which kind stores an object is asked in order of priority (highest first).
+        ``index`` is omegaml's way to say where in that order: ``-1`` (the default) after
+        every installed kind, ``0`` first, ``n`` before the kind asked n-th now.
+        ``priority`` sets the priority itself instead.
+        """
+        if priority is None:
+            if not isinstance(index, int) or isinstance(index, bool) or index < -1:
+                raise ValueError(f"index must be -1 or a position >= 0, got {index!r}")
+            order = sorted((s.priority for k, s in self.plugins.kinds().items() if k != kind),
+                           reverse=True)
+            if index == -1 or index >= len(order):
+                priority = min(order, default=1) - 1 if index == -1 else order[-1] - 1
+            else:
+                priority = order[index] + 1
         self.plugins.register_runtime(kinds=[KindSpec(kind, backend, priority=priority)])
         self._backends.pop(kind, None)
 
@@ -519,7 +567,7 @@ class OmegaStore:
         self._apply_mixins()
 
     def _apply_mixins(self) -> None:
-        mixins = tuple(spec.load() for spec in self.plugins.mixins())
+        mixins = self.plugins.mixin_classes(self)
         self.__class__ = _compose(self._base_class, mixins)  # type: ignore[arg-type]
 
     # -- objects --------------------------------------------------------------------------
@@ -544,28 +592,26 @@ class OmegaStore:
         check_flag(replace, "replace")
         if attributes is not None and not isinstance(attributes, Mapping):
             raise TypeError(f"attributes must be a dict, got {type(attributes).__name__}")
-        backend = self.get_backend_byobj(obj, name, kind=kind, attributes=attributes, **kwargs)
-        if backend is None:
-            raise NoKindForObject(self._unsupported_message(obj))
-        hook = self.plugins.pm.hook
-        hook.omega_before_put(store=self, obj=obj, name=name, kind=backend.KIND, kwargs=kwargs)
+        kind, kwargs = self.plugins.choose_kind(obj, name, kind, kwargs)
+        backend = self.get_backend_bykind(kind)
+        self.plugins.call_hook("omega_before_put", store=self, obj=obj, name=name,
+                               kind=backend.KIND, kwargs=kwargs)
         meta = backend.put(obj, name, attributes=attributes, replace=replace, **kwargs)
-        hook.omega_after_put(store=self, meta=meta, name=name, kind=backend.KIND)
+        self._after("omega_after_put", f"{name!r} is stored", store=self, meta=meta,
+                    name=name, kind=backend.KIND)
         return meta
 
-    def _unsupported_message(self, obj: Any) -> str:
-        kinds = self.plugins.kinds()
-        installed = ", ".join(f"{k} ({s.distribution})" for k, s in kinds.items()) or "none"
-        message = (
-            f"no installed kind stores objects of type "
-            f"{type(obj).__module__}.{type(obj).__qualname__}. Installed kinds: {installed}."
-        )
-        hint = "" if isinstance(obj, str) else suggest_distribution(obj)
-        if hint and not any(s.distribution == hint for s in kinds.values()):
-            message += f" Install {hint} to store it."
-        else:
-            message += " Pass kind=... to choose one, or convert the object."
-        return message
+    def _after(self, hook_name: str, done: str, **kwargs: Any) -> None:
+        """Call a hook that runs after the fact: a plugin failing there cannot undo it.
+
+        The error is reported as a warning naming the plugin and logged with its
+        traceback: the operation did take effect, so raising would mislead the caller.
+        """
+        try:
+            self.plugins.call_hook(hook_name, **kwargs)
+        except PluginHookError as exc:
+            log.warning("%s", exc, exc_info=exc)
+            warn(f"{done}, but {exc}", RuntimeWarning)
 
     @translate_errors("reading {0!r}")
     def get(
@@ -585,9 +631,11 @@ class OmegaStore:
         validate_name(name)
         check_version(version, "get", name)
         check_flag(force_python, "force_python")
-        meta = self.metadata(name)
-        if meta is None:
+        doc, refs = self._resolved_doc(name)
+        if doc is None:
             return None
+        options = dict(kwargs)
+        meta = prepared(self, self.Metadata._from_son(doc), refs, options)
         if force_python:
             as_python = getattr(self, "get_object_as_python", None)
             if as_python is None:
@@ -599,17 +647,19 @@ class OmegaStore:
         backend = self.get_backend_bykind(kind or meta.kind)
         for attempt in range(_READ_ATTEMPTS):
             try:
-                return backend.get(name, version=version, meta=meta, **kwargs)
+                result = backend.get(meta.name, version=version, meta=meta, **options)
+                return finished(self, result, refs, options) if refs else result
             except READ_RACE_ERRORS as exc:
                 if not is_read_race(exc) or attempt == _READ_ATTEMPTS - 1:
                     raise
-                current = self.metadata(name)
+                current = self._metadata_doc(doc["name"], doc.get("bucket"), doc.get("prefix"))
                 if current is None:
                     raise DoesNotExist(
                         f"{name!r} was dropped by another process while it was read") from exc
-                if current.generation == meta.generation:
+                if current.get("generation") == doc.get("generation"):
                     raise
-                meta = current
+                doc, options = current, dict(kwargs)
+                meta = prepared(self, self.Metadata._from_son(doc), refs, options)
         raise AssertionError("unreachable")
 
     def getl(self, *args: Any, **kwargs: Any) -> Any:
@@ -709,7 +759,8 @@ class OmegaStore:
         if entry is not None:
             journal.close(entry)
         meta = self.Metadata._from_son(previous)
-        self.plugins.pm.hook.omega_after_drop(store=self, name=name, meta=meta)
+        self._after("omega_after_drop", f"{name!r} is dropped", store=self, name=name,
+                    meta=meta)
         return True
 
     def help(self, name_or_obj: Any = None, kind: str | None = None, raw: bool = False) -> Any:
@@ -736,7 +787,7 @@ class OmegaStore:
         else:
             backend = self.get_backend_byobj(name_or_obj, kind=kind)
             if backend is None:
-                raise NoKindForObject(self._unsupported_message(name_or_obj))
+                raise NoKindForObject(self.plugins.unsupported_message(name_or_obj))
             target = backend
         if interactive:
             return help(target)

@@ -43,13 +43,17 @@ def install_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
 
-    def install(dist: str, module: str, source: str, version: str = "1.0") -> None:
+    def install(dist: str, module: str, source: str, version: str = "1.0",
+                entry_point: str | None = None) -> None:
+        """Install ``module`` with ``source`` as distribution ``dist`` (entry point named
+        ``entry_point``, by default like the distribution)."""
         (site / f"{module}.py").write_text(textwrap.dedent(source))
         info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(
             f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        (info / "entry_points.txt").write_text(f"[omegacore.plugins]\n{dist} = {module}\n")
+        (info / "entry_points.txt").write_text(
+            f"[omegacore.plugins]\n{entry_point or dist} = {module}\n")
         refresh_entry_points()
 
     yield install

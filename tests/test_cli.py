@@ -61,7 +61,8 @@ def test_plugins_lists_distributions_versions_kinds_and_errors(install_dist: Ins
         acme = [p for p in data["plugins"] if p["distribution"] == "acme-cli"]
         assert acme == [{"name": "acme-cli", "distribution": "acme-cli", "version": "3.1",
                          "kinds": ["acme.cli"], "mixins": ["acme_cli:Mixin"],
-                         "hooks": ["omega_after_put", "omega_kinds", "omega_mixins"]}]
+                         "hooks": ["omega_after_put", "omega_kinds", "omega_mixins"],
+                         "notes": []}]
         assert data["load_errors"][0]["distribution"] == "acme-bad"
 
 

@@ -6,45 +6,17 @@ import subprocess
 import sys
 
 import pytest
+from plugin_sources import kind_source
 
 from conftest import Installer
 from omegacore import (
     BaseBackend,
     MixinSpec,
     OmegaStore,
-    PluginConflict,
     PluginLoadError,
     PluginRegistry,
     hookimpl,
 )
-
-KIND_SOURCE = """
-from omegacore import BaseBackend, KindSpec, hookimpl
-
-class {cls}(BaseBackend):
-    KIND = "{kind}"
-
-    @classmethod
-    def supports(cls, obj, name, **kwargs):
-        return isinstance(obj, str)
-
-    def put(self, obj, name, attributes=None, **kwargs):
-        with self.stage(name, attributes) as staged:
-            staged.put_file(obj.encode())
-        return staged.meta
-
-    def get(self, name, version=-1, meta=None, **kwargs):
-        meta = self.metadata(name, meta)
-        return self.store.gridfs_bucket.open_download_stream(meta.gridfile_id).read().decode()
-
-@hookimpl
-def omega_kinds():
-    return [KindSpec("{kind}", "{module}:{cls}", types=("builtins.str",), priority={priority})]
-"""
-
-
-def kind_source(module: str, kind: str, cls: str = "Backend", priority: int = 0) -> str:
-    return KIND_SOURCE.format(module=module, kind=kind, cls=cls, priority=priority)
 
 
 def test_entry_point_plugin_is_discovered_and_used(install_dist: Installer, omega_database_url):
@@ -57,16 +29,6 @@ def test_entry_point_plugin_is_discovered_and_used(install_dist: Installer, omeg
     assert info.hooks == ["omega_kinds"]
     assert store.put("hello", "greeting").kind == "acme.text"
     assert store.get("greeting") == "hello"
-
-
-def test_two_distributions_claiming_one_kind_is_an_error(install_dist: Installer):
-    install_dist("acme-one", "acme_one", kind_source("acme_one", "acme.same"))
-    install_dist("acme-two", "acme_two", kind_source("acme_two", "acme.same"))
-    registry = PluginRegistry()
-    with pytest.raises(PluginConflict) as info:
-        registry.kinds()
-    assert "acme-one" in str(info.value) and "acme-two" in str(info.value)
-    assert "acme.same" in str(info.value)
 
 
 def test_broken_plugin_warns_and_the_rest_works(install_dist: Installer, monkeypatch,
@@ -208,6 +170,15 @@ def test_runtime_kind_selected_by_its_priority(core_store: OmegaStore) -> None:
     assert core_store.put(b"x", "low").kind == "test.bytes"  # test.bytes has priority 20
     core_store.register_backend("test.allbytes", AllBytes, priority=99)
     assert core_store.put(b"x", "high").kind == "test.allbytes"
+    # omegaml's index=: -1 (the default) is asked after every installed kind, 0 first
+    core_store.register_backend("test.allbytes", AllBytes)
+    assert core_store.put(b"x", "last").kind == "test.bytes"
+    assert core_store.plugins.kind("test.allbytes").priority < min(
+        s.priority for k, s in core_store.plugins.kinds().items() if k != "test.allbytes")
+    core_store.register_backend("test.allbytes", AllBytes, index=0)
+    assert core_store.put(b"x", "first").kind == "test.allbytes"
+    with pytest.raises(ValueError, match="index must be -1 or a position"):
+        core_store.register_backend("test.allbytes", AllBytes, index=-5)
 
 
 def test_import_omegacore_imports_no_heavy_library(omega_database_url: str) -> None:

@@ -20,7 +20,7 @@ import platformdirs
 import pymongo
 import pytest
 
-from omegacore import server
+from omegacore import OmegaError, server
 from omegacore.server import (
     ServerUnavailable,
     data_dir,
@@ -226,7 +226,7 @@ def test_missing_executable_raises_with_install_hint(
     message = str(info.value)
     assert 'pip install "omegacore[embedded]"' in message
     assert "OMEGA_MONGO_URL" in message
-    assert isinstance(info.value, RuntimeError)
+    assert isinstance(info.value, OmegaError)
     assert not (srv_dir / "state.json").exists()
 
     with pytest.raises(ServerUnavailable):

@@ -309,7 +309,7 @@ def test_help_uses_docs_attribute_or_backend(core_store: OmegaStore) -> None:
 
 
 def test_hooks_before_and_after(core_store: OmegaStore) -> None:
-    from omegacore import hookimpl
+    from omegacore import PluginHookError, hookimpl
 
     seen: list[tuple[str, str]] = []
 
@@ -331,8 +331,9 @@ def test_hooks_before_and_after(core_store: OmegaStore) -> None:
     core_store.plugins.register(Audit(), name="audit")
     core_store.put(b"x", "ok")
     core_store.drop("ok")
-    with pytest.raises(PermissionError):
+    with pytest.raises(PluginHookError, match="omega_before_put of plugin 'audit'") as info:
         core_store.put(b"x", "forbidden")
+    assert isinstance(info.value.__cause__, PermissionError)
     assert seen == [("before", "ok"), ("after", "test.bytes"), ("drop", "ok")]
     assert core_store.metadata("forbidden") is None
     core_store.plugins.unregister("audit")
@@ -393,3 +394,19 @@ def test_import_makes_no_store() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_a_failing_after_put_hook_warns_and_the_put_stands(core_store: OmegaStore) -> None:
+    from omegacore import hookimpl
+
+    class Broken:
+        @hookimpl
+        def omega_after_put(self, store, meta, name, kind):
+            raise RuntimeError("audit log unavailable")
+
+    core_store.plugins.register(Broken(), name="broken-audit")
+    with pytest.warns(RuntimeWarning, match="'kept' is stored, but omega_after_put of plugin "
+                                            "'broken-audit'.*audit log unavailable"):
+        meta = core_store.put(b"x", "kept")
+    assert meta.kind == "test.bytes"
+    assert core_store.get("kept") == b"x"

@@ -138,11 +138,9 @@ class Backend(BaseBackend):
     KIND = KIND
 
     @classmethod
-    def supports(
-        cls, obj: Any, name: str, as_pydata: bool = False, as_hdf: bool = False, **kwargs: Any
-    ) -> bool:
-        """numpy arrays, unless ``as_pydata`` or ``as_hdf`` asks for another kind."""
-        return isinstance(obj, np.ndarray) and not as_pydata and not as_hdf
+    def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
+        """numpy arrays (``as_pydata``/``as_hdf`` choose other kinds before this is asked)."""
+        return isinstance(obj, np.ndarray)
 
     def put(
         self,
@@ -150,8 +148,6 @@ class Backend(BaseBackend):
         name: str,
         attributes: dict[str, Any] | None = None,
         replace: bool = False,
-        as_pydata: bool = False,
-        as_hdf: bool = False,
         **kwargs: Any,
     ) -> MetadataBase:
         """Store the array ``obj`` under ``name``, replacing any earlier object of that name."""

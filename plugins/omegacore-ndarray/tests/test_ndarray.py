@@ -255,11 +255,13 @@ def test_reads_omegaml_raw_files(store: OmegaStore) -> None:
 def test_as_pydata_selects_python_data(store: OmegaStore) -> None:
     if store.plugins.kind("python.data") is None:
         pytest.skip("omegacore-python-data is not installed")
-    from omegacore_ndarray.backend import Backend
-
-    assert Backend.supports(np.arange(3), "x", as_pydata=True) is False
     meta = store.put(np.array([1, "a"], dtype=object), "objs", as_pydata=True)
     assert meta.kind == "python.data"
+    # False means "not given": the array kind stores it and never sees the keyword
+    assert store.put(np.arange(3), "arr", as_pydata=False).kind == KIND
+    with pytest.raises(TypeError, match="as_pydata=True chooses kind 'python.data', but "
+                                        "kind='ndarray.bin' was given"):
+        store.put(np.arange(3), "arr", kind=KIND, as_pydata=True)
 
 
 def test_put_ndarray_as_hdf(store: OmegaStore) -> None:

@@ -7,11 +7,13 @@ Grammar of the tail (at the very end of the name)::
     #op:key=value,...       values are int, float, true/false, none, or text
                             ('quoted' or "quoted" keeps text as text, e.g. '1')
 
-Ops are looked up in ``OPS``; a plugin or application adds one with::
+``name#`` without an op runs ``DEFAULT_OP`` (``iterchunks``), as omegaml does. Ops are
+looked up in ``OPS``; a handler receives the object as a lazy frame and the op's
+parameters. A plugin or application adds one with::
 
     @OPS.register("sample", params={"n": Param(int, required=True)}, description="...")
-    def sample(store, name, args, kwargs, n):
-        return store.getl(name, *args, **kwargs).head(n)
+    def sample(lazy, n):
+        return lazy.head(n).value
 """
 
 from __future__ import annotations
@@ -25,9 +27,13 @@ from typing import Any
 TAIL = re.compile(r"#(?:(?P<op>[A-Za-z_]\w*)(?::(?P<params>[^#\[\]]*))?)?$")
 _KEY = re.compile(r"^[A-Za-z_]\w*$")
 
-#: ``handler(store, name, args, kwargs, **params)``: name is the rest of the name (with any
-#: ``[...]`` projection), args/kwargs are those given to get, params the validated values
+#: ``handler(lazy, **params)``: the object as a lazy frame (with any ``[...]`` projection
+#: and the filters given to get applied), params the validated values
 Handler = Callable[..., Any]
+#: the op ``name#`` runs
+DEFAULT_OP = "iterchunks"
+#: rows per chunk when an op that iterates is given no chunksize (omegaml's default)
+DEFAULT_CHUNKSIZE = 100
 
 
 def split_opspec(name: str) -> tuple[str, str | None, str | None] | None:
@@ -196,36 +202,43 @@ class OpRegistry:
 OPS = OpRegistry()
 
 
-def _lazy(store: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    return store.getl(name, *args, **kwargs)
-
-
 @OPS.register(
     "iterchunks",
-    params={"chunksize": Param(int, required=True, minimum=1)},
-    description="an iterator of DataFrames of chunksize rows each",
+    params={"chunksize": Param(int, default=DEFAULT_CHUNKSIZE, minimum=1)},
+    description="an iterator of DataFrames of chunksize rows each (default 100)",
 )
-def iterchunks(
-    store: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], chunksize: int
-) -> Any:
-    """``store.getl(name).iterchunks(chunksize=...)``; None if ``name`` is not stored."""
-    lazy = _lazy(store, name, args, kwargs)
-    return None if lazy is None else lazy.iterchunks(chunksize=chunksize)
+def iterchunks(lazy: Any, chunksize: int | None = DEFAULT_CHUNKSIZE) -> Any:
+    """``lazy.iterchunks(chunksize)``: the object as an iterator of DataFrames."""
+    return lazy.iterchunks(chunksize=chunksize or DEFAULT_CHUNKSIZE)
 
 
 @OPS.register(
     "rows",
-    params={"start": Param(int, default=0), "end": Param(int)},
-    description="rows start..end-1 by position (end omitted: to the last row)",
+    params={"start": Param(int, default=0), "end": Param(int),
+            "chunksize": Param(int, default=DEFAULT_CHUNKSIZE, minimum=1)},
+    description="rows start..end-1 by position, as an iterator of DataFrames of chunksize rows",
 )
-def rows(
-    store: Any,
-    name: str,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    start: int = 0,
-    end: int | None = None,
-) -> Any:
-    """``store.getl(name).iloc[start:end].value``; None if ``name`` is not stored."""
-    lazy = _lazy(store, name, args, kwargs)
-    return None if lazy is None else lazy.iloc[start:end].value
+def rows(lazy: Any, start: int | None = 0, end: int | None = None,
+         chunksize: int | None = DEFAULT_CHUNKSIZE) -> Any:
+    """``lazy.iloc[start:end].iterchunks(chunksize)`` (end omitted: to the last row)."""
+    return lazy.iloc[start or 0:end].iterchunks(chunksize=chunksize or DEFAULT_CHUNKSIZE)
+
+
+@OPS.register(
+    "head",
+    params={"limit": Param(int, default=5, minimum=0)},
+    description="the first limit rows, as a lazy frame",
+)
+def head(lazy: Any, limit: int | None = 5) -> Any:
+    """``lazy.head(limit)``."""
+    return lazy.head(5 if limit is None else limit)
+
+
+@OPS.register(
+    "tail",
+    params={"limit": Param(int, default=5, minimum=0)},
+    description="the last limit rows, as a lazy frame",
+)
+def tail(lazy: Any, limit: int | None = 5) -> Any:
+    """``lazy.tail(limit)``."""
+    return lazy.tail(5 if limit is None else limit)

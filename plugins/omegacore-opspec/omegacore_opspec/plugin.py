@@ -1,20 +1,18 @@
-"""Entry point of omegacore-opspec: declares the store mixin (imports nothing heavy)."""
+"""Entry point of omegacore-opspec: the ``name#op:k=v`` syntax (imports nothing heavy)."""
 
 from __future__ import annotations
 
-from omegacore import MixinSpec, hookimpl
+from typing import Any
 
-#: outside of the projection mixin (50): the op-spec tail is split off first
-ORDER = 40
+from omegacore import hookimpl
+from omegacore.names import NameRef
 
 
 @hookimpl
-def omega_mixins() -> list[MixinSpec]:
-    """Adds ``name#op:k=v`` op-specs (iterchunks, rows) to ``get``/``getl``."""
-    return [
-        MixinSpec(
-            "omegacore_opspec.mixin:OpSpecMixin",
-            order=ORDER,
-            description="get('name#iterchunks:chunksize=N'), get('name#rows:start=S,end=E')",
-        )
-    ]
+def omega_resolve_name(store: Any, name: str) -> NameRef | None:
+    """``name#``, ``name#iterchunks:chunksize=N``, ``name#rows:start=S,end=E``, ..."""
+    if "#" not in name:
+        return None
+    from omegacore_opspec.resolver import resolve
+
+    return resolve(name)

@@ -38,8 +38,6 @@ from omegacore_pandas_dfgroup.groups import (
 
 #: the field that numbers group documents: the row id of a document's first row
 DOCUMENT_ROWID = f"{DATA_FIELD}.0.{ROWID_FIELD}"
-#: put() options of other kinds that may be passed switched off
-_OTHER_KIND_OPTIONS = ("as_hdf", "as_pydata")
 _DELETE_IDS = 10_000
 
 
@@ -58,10 +56,8 @@ class DataFrameGroupBackend(BaseBackend):
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
-        """DataFrames, when ``groupby=`` is given (and no other kind was asked for)."""
-        if kwargs.get("groupby") is None or kwargs.get("as_hdf"):
-            return False
-        return isinstance(obj, pd.DataFrame)
+        """DataFrames, when ``groupby=`` is given (which chooses this kind, see plugin.py)."""
+        return kwargs.get("groupby") is not None and isinstance(obj, pd.DataFrame)
 
     # -- put ---------------------------------------------------------------------------------
     def put(
@@ -85,7 +81,7 @@ class DataFrameGroupBackend(BaseBackend):
         document_bytes: fill each document up to about this size before a group
             continues in the next (default 4 MB; at most MongoDB's 16 MB).
         """
-        unknown = [k for k, v in kwargs.items() if not (k in _OTHER_KIND_OPTIONS and not v)]
+        unknown = list(kwargs)
         if unknown:
             raise TypeError(
                 f"{self.KIND} put() got unexpected options {unknown}; it takes groupby, "
@@ -170,7 +166,8 @@ class DataFrameGroupBackend(BaseBackend):
         merged.update(filter or {})
         collection = self._collection(meta)
         layout = layout_of(meta.kind_meta, collection, extra=_column_names(merged))
-        query = build_group_query(merged, layout, trusted=trusted, where=f"get({name!r})")
+        query = build_group_query(merged, layout, trusted=trusted, where=f"get({name!r})",
+                                  collection=collection)
         query.documents = all_of(query.documents, self.visible_rows(meta, DOCUMENT_ROWID))
         total = None if merged else (meta.kind_meta or {}).get("omegacore", {}).get("rows")
         with progress_bar(total, "get") as bar:
@@ -190,7 +187,7 @@ class DataFrameGroupBackend(BaseBackend):
         kind_meta = meta.kind_meta if meta is not None else None
         layout = layout_of(kind_meta, collection, extra=_column_names(criteria or {}))
         query: GroupQuery = build_group_query(criteria, layout, trusted=trusted,
-                                              where="rebuild_params")
+                                              where="rebuild_params", collection=collection)
         return document_filter(query)
 
     def column_names(self, meta: MetadataBase) -> list[Any] | None:

@@ -39,9 +39,15 @@ from omegacore_pandas.codecs import (
     take_parts,
 )
 from omegacore_pandas.decode import CODEC_OPTIONS, split_fixed
-from omegacore_pandas.layout import FieldSpec, FrameLayout
+from omegacore_pandas.layout import FieldSpec, FrameLayout, frame_of
 from omegacore_pandas.names import ID_FIELD, ROWID_FIELD, display_name, is_plain_name
-from omegacore_pandas.query import build_query, combine, resolve_key
+from omegacore_pandas.query import (
+    UnknownOperator,
+    build_query,
+    collection_probe,
+    combine,
+    resolve_key,
+)
 from omegacore_pandas.rows import prepare_rows
 from omegacore_pandas.values import is_missing
 from pymongo.collection import Collection
@@ -489,16 +495,26 @@ class GroupQuery:
 
 
 def build_group_query(criteria: Mapping[Hashable, Any] | None, layout: GroupLayout,
-                      trusted: bool = False, where: str = "filter") -> GroupQuery:
+                      trusted: bool = False, where: str = "filter",
+                      collection: Collection | None = None) -> GroupQuery:
     """The filters for ``column__op=value`` criteria on a grouped frame.
 
     Criteria on key columns apply to the group documents, criteria on the other columns
     and on index levels to single rows (only matching rows are returned). With
     ``trusted=True``, raw top-level MongoDB operators apply to the group documents as
-    stored. The operators are those of ``omegacore_pandas.query``.
+    stored. The operators are those of ``omegacore_pandas.query``; with ``collection``,
+    sub-field filters and comparisons on object columns are checked against the stored
+    groups (see ``omegacore_pandas.query.Probe``).
     """
     if not criteria:
         return GroupQuery({}, {})
+    key_probe = row_probe = None
+    if collection is not None:
+        key_probe = collection_probe(collection)
+
+        def row_probe(query: dict[str, Any]) -> bool:
+            return key_probe({DATA_FIELD: {"$elemMatch": query}})  # type: ignore[misc]
+
     ensure_no_operators(dict(criteria), where, trusted=trusted)
     key_layout, row_layout = layout.key_layout(), layout.row_layout()
     key_names, row_names = key_layout.lookup(), row_layout.lookup()
@@ -510,14 +526,18 @@ def build_group_query(criteria: Mapping[Hashable, Any] | None, layout: GroupLayo
             raw.append({key: value})
             continue
         try:
-            resolve_key(key, key_names, False, where)
+            resolve_key(key, key_names, False, where, key_probe)
+        except UnknownOperator:
+            raise
         except ValueError:
             pass
         else:
             on_keys[key] = value
             continue
         try:
-            resolve_key(key, row_names, trusted, where)
+            resolve_key(key, row_names, trusted, where, row_probe)
+        except UnknownOperator:
+            raise
         except ValueError:
             known = [s.name for s in layout.frame.columns] + [
                 s.name for s in layout.frame.index if s.name is not None]
@@ -526,8 +546,8 @@ def build_group_query(criteria: Mapping[Hashable, Any] | None, layout: GroupLayo
                 f"of {known}, optionally with __<op> (e.g. __gt, __in, __contains)"
             ) from None
         on_rows[key] = value
-    key_query = build_query(on_keys, key_layout, trusted=trusted, where=where)
-    row_query = build_query(on_rows, row_layout, trusted=trusted, where=where)
+    key_query = build_query(on_keys, key_layout, trusted=trusted, where=where, probe=key_probe)
+    row_query = build_query(on_rows, row_layout, trusted=trusted, where=where, probe=row_probe)
     documents = [key_query, *raw]
     if row_query:
         elements = element_query(row_query)
@@ -684,8 +704,7 @@ class GroupDecoder:
         layout = self.layout.frame
         column_arrays = [finished[id(s)] for s in layout.columns]
         if not layout.index:  # omegaml data: no index stored, the rows are numbered
-            out = pd.DataFrame(dict(enumerate(column_arrays)), index=pd.RangeIndex(len(rowids)),
-                               copy=False)
+            out = frame_of(column_arrays, pd.RangeIndex(len(rowids)))
             out.columns = layout.build_columns()
             return out
         index_arrays = [finished[id(s)] for s in layout.index]

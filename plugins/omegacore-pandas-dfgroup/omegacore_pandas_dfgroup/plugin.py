@@ -14,6 +14,7 @@ def omega_kinds() -> list[KindSpec]:
             # pandas 3 reports the class as pandas.DataFrame
             types=("pandas.DataFrame", "pandas.core.frame.DataFrame"),
             priority=70,
+            selected_by=("groupby",),
             description="DataFrames grouped by columns, one document per group "
             "(chosen with groupby=...)",
         )

@@ -21,9 +21,10 @@ from omegacore_pandas_dfgroup.groups import (
 )
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import AppendConformance, CrashConformance
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 
 from omegacore import OmegaStore
+from omegacore.errors import PluginHookError
 
 KIND = "pandas.dfgroup"
 
@@ -93,8 +94,13 @@ def test_chosen_only_with_groupby(store: OmegaStore) -> None:
     assert store.put(df, "grouped", groupby="g").kind == KIND
     assert store.put(df, "plain").kind != KIND
     assert DataFrameGroupBackend.supports(df, "x", groupby=None) is False
-    assert DataFrameGroupBackend.supports(df, "x", groupby="g", as_hdf=True) is False
     assert store.put(df, "explicit", kind=KIND, groupby="g").kind == KIND
+    assert store.put(df, "off", groupby=None).kind == "pandas.dfrows"
+    if store.plugins.kind("pandas.hdf") is not None:
+        with pytest.raises(TypeError, match="groupby='g' chooses 'pandas.dfgroup'; as_hdf=True "
+                                            "chooses 'pandas.hdf'"):
+            store.put(df, "both", groupby="g", as_hdf=True)
+    assert not store.exists("both")
 
 
 # ------------------------------------------------------------------------------------------
@@ -376,7 +382,7 @@ def test_failed_append_removes_what_it_added(store: OmegaStore,
     store.put(sample(0), "app", groupby="g")
     count = len(documents(store, "app"))
 
-    with fail_before_commit(store), pytest.raises(InjectedFault):
+    with fail_before_commit(store), pytest.raises(PluginHookError, match="injected failure"):
         store.put(sample(1), "app", groupby="g", append=True)
     assert len(documents(store, "app")) == count
     assert_same(sample(0), store.get("app"))

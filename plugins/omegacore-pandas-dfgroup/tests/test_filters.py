@@ -156,8 +156,8 @@ def test_rebuild_params(stored: OmegaStore) -> None:
     meta = stored.metadata("f")
     assert meta is not None
     params = stored.rebuild_params({"g": "west", "x__gt": 40, "x__lt": 60}, meta.collection)
-    assert params == {"$and": [{"g": {"$eq": "west"}},
-                               {DATA_FIELD: {"$elemMatch": {"x": {"$gt": 40, "$lt": 60}}}}]}
+    assert params == {"g": {"$eq": "west"},
+                      DATA_FIELD: {"$elemMatch": {"x": {"$gt": 40, "$lt": 60}}}}
     coll = stored.mongodb[meta.collection]
     assert stored.rebuild_params({"g": "west"}, coll) == {"g": {"$eq": "west"}}
     # the filter finds the documents that hold a matching row

@@ -36,7 +36,12 @@ def omegaml_frame(groups: list[dict[str, Any]]) -> pd.DataFrame:
     for doc in groups:
         keys = {k: v for k, v in doc.items() if k not in ("_id", DATA_FIELD)}
         rows.extend({**keys, **row} for row in doc[DATA_FIELD])
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:  # strings are object columns holding None, as in omegaml
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            frame[column] = pd.Series([row.get(column) for row in rows], dtype=object)
+    frame.columns = frame.columns.astype(object)  # and labels an object index
+    return frame
 
 
 @pytest.fixture
@@ -75,8 +80,8 @@ def test_filter_omegaml_data(legacy: OmegaStore) -> None:
 def test_rebuild_params_on_omegaml_data(legacy: OmegaStore) -> None:
     coll = legacy.collection("legacy")
     params = legacy.rebuild_params({"region": "EU", "units__gt": 2}, coll)
-    assert params == {"$and": [{"region": {"$eq": "EU"}},
-                               {DATA_FIELD: {"$elemMatch": {"units": {"$gt": 2}}}}]}
+    assert params == {"region": {"$eq": "EU"},
+                      DATA_FIELD: {"$elemMatch": {"units": {"$gt": 2}}}}
     assert [(d["region"], d["year"]) for d in coll.find(params)] == [("EU", 2023), ("EU", 2024)]
 
 

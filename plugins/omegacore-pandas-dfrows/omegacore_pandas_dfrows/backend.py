@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 from omegacore_pandas.layout import FrameLayout
 from omegacore_pandas.lazy import open_lazy
-from omegacore_pandas.query import build_query
+from omegacore_pandas.query import build_query, collection_probe
 from omegacore_pandas.rows import (
-    index_keys,
+    create_indexes,
     iter_rows,
     prepare_rows,
+    put_indexes,
     read_rows,
     write_rows,
 )
@@ -34,8 +35,6 @@ from omegacore.validation import check_flag
 ROW_KINDS = ("pandas.dfrows", "pandas.serows")
 #: put() options besides the core ones; anything else is a mistake worth reporting
 _PUT_OPTIONS = ("append", "index", "timestamp", "chunksize", "ensure_compat")
-#: put() options of other kinds that may be passed as "off"
-_OTHER_KIND_OPTIONS = ("as_hdf", "groupby", "as_pydata")
 
 
 class DataFrameRowsBackend(BaseBackend):
@@ -50,9 +49,7 @@ class DataFrameRowsBackend(BaseBackend):
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
-        """DataFrames and Series, unless another kind was asked for (as_hdf, groupby)."""
-        if kwargs.get("as_hdf") or kwargs.get("groupby") is not None:
-            return False
+        """DataFrames and Series (keywords choosing other kinds never reach this backend)."""
         return isinstance(obj, (pd.DataFrame, pd.Series))
 
     # -- put ---------------------------------------------------------------------------------
@@ -71,8 +68,10 @@ class DataFrameRowsBackend(BaseBackend):
     ) -> MetadataBase:
         """Store ``obj`` as rows; append to the stored rows unless ``append=False``/``replace``.
 
-        index: columns to index, ``+col`` ascending (default), ``-col`` descending,
-            ``@col`` 2dsphere; or ``{"columns": [...], **create_index options}``.
+        index: besides the indexes every frame gets (its index levels and the row id, as
+            omegaml creates them), one on these columns: ``+col`` ascending (default),
+            ``-col`` descending, ``@col`` 2dsphere; or ``{"columns": [...], **options}``.
+            ``index=False`` creates no index at all (faster puts, slower ``loc`` reads).
         timestamp: True (column ``_created`` = now, UTC), a column name, a datetime
             (``_created`` = that datetime) or ``(column, datetime)``.
         chunksize: rows per insert command (default: about 4 MB of documents).
@@ -107,18 +106,18 @@ class DataFrameRowsBackend(BaseBackend):
                     "silence this warning, or append=False to replace the stored rows"
                 )
         encoder = prepare_rows(obj, layout)  # checks every value before anything is written
-        keys, options = index_keys(index, layout) if index is not None else ([], {})
+        indexes = put_indexes(index, layout)
         with self.stage(name, attributes) as staged:
             collection = staged.append_target() if appending else None
             created = collection is None
             if collection is None:
                 collection = staged.new_collection()
             encoder.start_rowid = staged.reserve_rows(len(obj))
-            if keys and not created:
-                collection.create_index(keys, **options)
+            if indexes and not created:
+                create_indexes(collection, indexes)
             write_rows(collection, encoder, chunksize=chunksize)
-            if keys and created:
-                collection.create_index(keys, **options)  # faster after the inserts
+            if indexes and created:
+                create_indexes(collection, indexes)  # faster after the inserts
             final = layout.merged_with(stored_layout) if stored_layout is not None else layout
             staged.meta.kind_meta = final.to_kind_meta(rows=staged.row_count())
             if appending:
@@ -154,12 +153,14 @@ class DataFrameRowsBackend(BaseBackend):
             return open_lazy(self.store, name, meta, columns=columns, filter=criteria,
                              is_series=is_series, chunksize=chunksize, trusted=trusted)
         layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
-        query = build_query(criteria, layout, trusted=trusted, where=f"get({name!r})")
-        query = all_of(query, self.visible_rows(meta))
-        as_series = True if is_series else None
         if not meta.collection:
             raise ValueError(f"{name!r} has no row collection; its metadata is incomplete")
         collection = self.store.mongodb[meta.collection]
+        visible = self.visible_rows(meta)
+        query = build_query(criteria, layout, trusted=trusted, where=f"get({name!r})",
+                            probe=collection_probe(collection, visible))
+        query = all_of(query, visible)
+        as_series = True if is_series else None
         if chunksize is not None:
             return iter_rows(collection, layout, chunksize, query=query, columns=columns,
                              as_series=as_series)
@@ -168,6 +169,21 @@ class DataFrameRowsBackend(BaseBackend):
             self.check_current(meta)  # a replace may have removed the rows under this read
         return frame
 
+
+    def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> list[dict]:
+        """The rows as dicts ``{column: value}``, in stored order (``force_python=True``).
+
+        omegaml returns its raw documents; these are the same rows without the fields
+        that only hold the layout (``_id``, ``_idx#...``, ``_om#...``). Named index levels
+        are included under their names (unless a column has the same name), unnamed
+        ones are not; values are Python values (Timestamps for datetimes).
+        """
+        obj = self.get(meta.name, meta=meta)
+        frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
+        named = [n for n in frame.index.names if n is not None and n not in frame.columns]
+        if named:
+            frame = frame.reset_index(level=named)
+        return frame.to_dict("records")
 
     def column_names(self, meta: MetadataBase) -> list[Any] | None:
         """The stored DataFrame's column names in order (None for a Series)."""
@@ -198,7 +214,7 @@ def _rebase(staged: StagedPut, layout: FrameLayout, current: MetadataBase) -> No
 
 
 def _check_options(kwargs: dict[str, Any]) -> None:
-    unknown = [k for k in kwargs if k not in _OTHER_KIND_OPTIONS]
+    unknown = list(kwargs)
     if unknown:
         raise TypeError(
             f"pandas.dfrows put() got unexpected options {unknown}; it takes "

@@ -79,14 +79,16 @@ class TestDataFrameAppends(AppendConformance):
         assert_frame_equal(actual, pd.concat([by_key[k] for k in keys]), check_exact=True)
 
 
-def test_other_kinds_asked_for_are_refused() -> None:
+def test_keywords_of_other_kinds_never_reach_the_backend(store: OmegaStore) -> None:
     from omegacore_pandas_dfrows.backend import DataFrameRowsBackend, SeriesRowsBackend
 
     df = pd.DataFrame({"a": [1]})
     assert DataFrameRowsBackend.supports(df, "x")
-    assert not DataFrameRowsBackend.supports(df, "x", as_hdf=True)
-    assert not DataFrameRowsBackend.supports(df, "x", groupby=["a"])
     assert not SeriesRowsBackend.supports(df["a"], "x")
+    # switched off, they are dropped by the store (the backend refuses unknown options)
+    assert store.put(df, "x", as_hdf=False, groupby=None, as_pydata=False).kind == "pandas.dfrows"
+    with pytest.raises(TypeError, match=r"unexpected options \['as_hfd'\]"):
+        store.put(df, "x", as_hfd=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -544,7 +546,8 @@ def _omegaml_expected() -> dict[str, Any]:
     simple = pd.DataFrame({
         "i": np.arange(5, dtype="int64"),
         "f": [0.5, 1.5, np.nan, 3.5, 4.5],
-        "s": ["a", "b", None, "d", "e"],
+        # strings with None are an object column holding None, as omegaml gives them
+        "s": pd.Series(["a", "b", None, "d", "e"], dtype=object),
         "b": [True, False, True, False, True],
         "ts": pd.to_datetime(["2024-01-01 10:00:00.123", "2024-01-02", "2024-01-03",
                               "2024-01-04", "2024-01-05"], format="ISO8601").astype(
@@ -555,12 +558,14 @@ def _omegaml_expected() -> dict[str, Any]:
         "simple": simple,
         "named_index": pd.DataFrame({"x": [1.0, 2.0, 3.0]},
                                     index=pd.Index([10, 20, 30], name="key")),
-        "multi": pd.DataFrame({"v": [1, 2, 3, 4]}, index=pd.MultiIndex.from_tuples(
-            [("a", 1), ("a", 2), ("b", 1), ("b", 2)], names=["letter", "num"])),
+        "multi": pd.DataFrame({"v": [1, 2, 3, 4]}, index=pd.MultiIndex.from_arrays(
+            [pd.Index(["a", "a", "b", "b"], dtype=object), [1, 2, 1, 2]],
+            names=["letter", "num"])),
         "dtindex": pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0]},
                                 index=pd.date_range("2024-01-01", periods=4, freq="D",
                                                     unit="ns")),
-        "oddcols": pd.DataFrame({"a.b": [1, 2], 1: [3.0, 4.0], "c": ["x", "y"]}),
+        "oddcols": pd.DataFrame({"a.b": [1, 2], 1: [3.0, 4.0],
+                                 "c": pd.Series(["x", "y"], dtype=object)}),
         "series_named": pd.Series([1.5, 2.5, 3.5], name="price"),
         "series_unnamed": pd.Series([1, 2, 3]),
         "appended": pd.DataFrame({"a": [1, 2, 3, 4]}),
@@ -575,6 +580,9 @@ def test_omegaml_compat(store: OmegaStore) -> None:
         store._metadata_collection.insert_one(meta)
         store.mongodb[meta["collection"]].insert_many(item["documents"])
     expected = _omegaml_expected()
+    for obj in expected.values():  # column labels as omegaml gives them: an object index
+        if isinstance(obj, pd.DataFrame):
+            obj.columns = obj.columns.astype(object)
     assert sorted(store.list()) == sorted(expected)
     for name, obj in expected.items():
         got = store.get(name)

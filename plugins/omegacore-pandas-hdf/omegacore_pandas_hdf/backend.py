@@ -77,6 +77,8 @@ class Backend(BaseBackend):
         Everything that can fail on the frame (conversion, dtypes, writing the HDF5 file)
         happens before anything is written to the store.
         """
+        if as_hdf is not True:
+            raise TypeError(f"as_hdf takes True or False, got {as_hdf!r}")
         if kwargs:
             raise TypeError(
                 f"unexpected keyword arguments for {KIND}: {', '.join(sorted(kwargs))}; it "
@@ -113,6 +115,10 @@ class Backend(BaseBackend):
         finally:
             _remove(path)
         return staged.meta
+
+    def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> Any:
+        """The stored HDF5 file, readable (``.read()``), as omegaml's force_python gives it."""
+        return self.open_file(meta)
 
     def column_names(self, meta: MetadataBase) -> list[Any] | None:
         """The stored DataFrame's column labels in order (None for a Series).
@@ -161,7 +167,10 @@ class Backend(BaseBackend):
             frame = hdf.read(path, kind_meta.get("key"))
         finally:
             _remove(path)
-        frame = hdf.restore(frame, kind_meta.get("restore") or {})
+        if "restore" in kind_meta:
+            frame = hdf.restore(frame, kind_meta["restore"])
+        else:  # written by omegaml: strings as omegaml gives them
+            frame = hdf.as_written_by_pandas2(frame)
         if columns is None:
             return frame
         from omegacore_pandas.columns import select_columns

@@ -275,6 +275,22 @@ def restore(obj: Frame, info: dict[str, Any]) -> Frame:
     return obj
 
 
+def as_written_by_pandas2(obj: Frame) -> Frame:
+    """A frame from a file without restore information (written by omegaml, pandas 2):
+    strings as object columns and labels holding None, as omegaml reads them, rather than
+    the ``str`` dtype pandas 3 infers."""
+    if isinstance(obj, pd.Series):
+        return _as_object(obj) if isinstance(obj.dtype, pd.StringDtype) else obj
+    for position, dtype in enumerate(obj.dtypes):
+        if isinstance(dtype, pd.StringDtype):
+            obj.isetitem(position, _as_object(obj.iloc[:, position]))
+    if isinstance(obj.columns.dtype, pd.StringDtype):
+        obj.columns = obj.columns.astype(object)
+    if not isinstance(obj.index, pd.MultiIndex) and isinstance(obj.index.dtype, pd.StringDtype):
+        obj.index = obj.index.astype(object)
+    return obj
+
+
 # -- files ----------------------------------------------------------------------------------
 def _as_object(values: pd.Series) -> pd.Series:
     """A string-dtype column as an object column of str and None (pandas 2 writes those)."""

@@ -28,6 +28,7 @@ def omega_kinds() -> list[KindSpec]:
                 "builtins.tuple",
             ),
             priority=60,
+            selected_by=("as_hdf",),
             description="DataFrame or Series as an HDF5 (PyTables) file in GridFS; as_hdf=True",
         )
     ]

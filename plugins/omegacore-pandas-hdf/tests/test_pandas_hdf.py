@@ -13,10 +13,11 @@ import pytest
 import tables
 from omegacore import BaseBackend, DoesNotExist, OmegaStore
 from omegacore.documents import MetadataBase
+from omegacore.errors import PluginHookError
 from omegacore.settings import METADATA_COLLECTION
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import CrashConformance
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 
 from omegacore_pandas_hdf import hdf
 from omegacore_pandas_hdf.backend import Backend
@@ -252,6 +253,14 @@ def test_kind_meta(hstore: OmegaStore) -> None:
     assert [position for position, _ in km["restore"]["columns"]] == [0, 1, 2, 3, 4]
 
 
+def test_force_python_gives_the_hdf_file(hstore: OmegaStore) -> None:
+    """As omegaml: force_python returns the stored HDF5 file, readable."""
+    hstore.put(FRAMES["strings"], "file", as_hdf=True)
+    data = hstore.get("file", force_python=True).read()
+    assert data[:8] == b"\x89HDF\r\n\x1a\n"
+    assert len(data) == hstore.fs.get(hstore.metadata("file").gridfile_id).length
+
+
 # -- choosing the kind -----------------------------------------------------------------------
 def test_chosen_only_with_as_hdf_or_kind(hstore: OmegaStore) -> None:
     frame = FRAMES["floats"]
@@ -263,6 +272,13 @@ def test_chosen_only_with_as_hdf_or_kind(hstore: OmegaStore) -> None:
     assert meta.kind == KIND
     assert_same(frame, hstore.get("explicit"))
     assert hstore.plugins.kind(KIND).priority == 60
+    assert hstore.plugins.kind(KIND).selected_by == ("as_hdf",)
+    with pytest.raises(TypeError, match="as_hdf takes True or False, got 'yes'"):
+        hstore.put(frame, "explicit", as_hdf="yes")
+    with pytest.raises(TypeError, match="as_hdf=True chooses kind 'pandas.hdf' .*which does "
+                                        "not store numpy.ndarray"):
+        hstore.put(np.zeros((2, 2, 2)), "cube", as_hdf=True)
+    assert_same(frame, hstore.get("explicit"))
 
 
 def test_arrays_lists_dicts_with_as_hdf(hstore: OmegaStore) -> None:
@@ -370,7 +386,7 @@ def test_failing_put_removes_temporary_file(
     hstore.put(FRAMES["floats"], "kept", as_hdf=True)
     before = data_footprint(hstore)
 
-    with fail_before_commit(hstore), pytest.raises(InjectedFault):
+    with fail_before_commit(hstore), pytest.raises(PluginHookError, match="injected failure"):
         hstore.put(FRAMES["datetimes"], "kept", as_hdf=True)
     assert tmp_entries(hstore) == []
     assert data_footprint(hstore) == before
@@ -394,13 +410,24 @@ def test_get_refuses_unknown_kwargs(hstore: OmegaStore) -> None:
 
 
 def test_reads_metadata_without_key(hstore: OmegaStore) -> None:
-    """Metadata written elsewhere (no kind_meta) is read: the file's only object is used."""
+    """Metadata written elsewhere (no kind_meta) is read: the file's only object is used,
+    with strings as omegaml (pandas 2) reads them: object labels and columns."""
     hstore.put(FRAMES["floats"], "bare", as_hdf=True)
     hstore.mongodb[METADATA_COLLECTION].update_one(
         {"name": "bare", "bucket": hstore.bucket, "prefix": hstore.prefix},
         {"$set": {"kind_meta": {}}},
     )
-    assert_same(FRAMES["floats"], hstore.get("bare"))
+    expected = FRAMES["floats"].copy()
+    expected.columns = expected.columns.astype(object)
+    assert_same(expected, hstore.get("bare"))
+    hstore.put(FRAMES["strings"], "bare", as_hdf=True)
+    hstore.mongodb[METADATA_COLLECTION].update_one(
+        {"name": "bare", "bucket": hstore.bucket, "prefix": hstore.prefix},
+        {"$set": {"kind_meta": {}}},
+    )
+    got = hstore.get("bare")
+    assert all(got[c].dtype == object for c in got.columns if got[c].dtype.kind in "OU")
+    assert not any(isinstance(dtype, pd.StringDtype) for dtype in got.dtypes)
 
 
 def test_no_pandas_import_unless_needed() -> None:

@@ -31,6 +31,8 @@ makes the fast and the general path give identical frames.
 
 from __future__ import annotations
 
+import decimal
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -114,6 +116,39 @@ class Codec:
     def missing_values(self) -> list[Any]:
         """The stored values that pandas reads as missing (for ``isnull``)."""
         return [None, float("nan")]
+
+    def check_comparable(self, op: str, value: Any, where: str) -> None:
+        """Raise TypeError if ``column op value`` cannot be evaluated (as pandas would).
+
+        ``op`` is an ordering (lt, lte, gt, gte) or a text operator (contains, startswith,
+        endswith, regex); equality never raises, it just matches nothing. The base class
+        accepts everything: object columns can hold values of any type.
+        """
+
+
+def incomparable(where: str, op: str, holds: str, value: Any, wanted: str) -> TypeError:
+    """The error for a filter whose value cannot be compared with the column's values.
+
+    ``where`` names the filter (e.g. ``get('x') city__gt``), ``holds`` the column's values.
+    """
+    if op in TEXT_OPS and wanted == "":
+        return TypeError(f"{where}: __{op} applies to columns of strings; this column holds "
+                         f"{holds}")
+    return TypeError(
+        f"{where}: a column of {holds} cannot be compared with {type(value).__name__} "
+        f"{value!r:.40}; compare it with {wanted}"
+    )
+
+
+#: operators that order values, and operators that apply to text only
+ORDERING_OPS = frozenset({"lt", "lte", "gt", "gte", "between"})
+TEXT_OPS = frozenset({"contains", "startswith", "endswith", "regex"})
+
+
+def _is_number(value: Any) -> bool:
+    """A real number (numpy's timedelta64 counts as an integer to ``numbers``: not here)."""
+    return (isinstance(value, (numbers.Real, decimal.Decimal, Decimal128))
+            and not isinstance(value, (np.timedelta64, np.datetime64)))
 
 
 class Prepared:
@@ -282,15 +317,26 @@ class NumberCodec(Codec):
     def query_value(self, value: Any) -> Any:
         if value is None or _is_na(value):
             return None
+        if not _is_number(value):  # compared literally: equal to no stored number
+            return encode_value(value, f"filter value for {self.field!r}")
         if self.storage == "double":
             return float(value)
         if self.storage == "bool":
             return bool(value)
+        if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+            return float(value)  # 1.5 on an int column: compared as the number it is
         as_int = int(value)
         return Decimal128(str(as_int)) if as_int > _INT64_MAX else as_int
 
     def missing_values(self) -> list[Any]:
         return [None, float("nan")] if self.storage == "double" else [None]
+
+    def check_comparable(self, op: str, value: Any, where: str) -> None:
+        holds = f"{self.dtype} numbers" if self.storage != "bool" else "bools"
+        if op in TEXT_OPS:
+            raise incomparable(where, op, holds, value, "")
+        if not _is_number(value):
+            raise incomparable(where, op, holds, value, "a number")
 
 
 def _is_na(value: Any) -> bool:
@@ -444,6 +490,28 @@ class DatetimeCodec(Codec):
     def missing_values(self) -> list[Any]:
         return [None]
 
+    def is_datetime_like(self, value: Any) -> bool:
+        """Whether ``value`` compares with datetimes (a datetime, date or parsable string)."""
+        import datetime as _dt
+
+        if isinstance(value, (_dt.datetime, _dt.date, np.datetime64)):
+            return True
+        if isinstance(value, str):
+            try:
+                pd.Timestamp(value)
+            except (ValueError, TypeError):
+                return False
+            return True
+        return False
+
+    def check_comparable(self, op: str, value: Any, where: str) -> None:
+        holds = f"datetimes ({self.dtype})"
+        if op in TEXT_OPS:
+            raise incomparable(where, op, holds, value, "")
+        if not self.is_datetime_like(value):
+            raise incomparable(where, op, holds, value,
+                               "a datetime, a date or a date string such as '2024-01-31'")
+
 
 class TimedeltaCodec(NumberCodec):
     """timedelta64[unit]: the int64 count of ``unit``; NaT is null."""
@@ -470,11 +538,35 @@ class TimedeltaCodec(NumberCodec):
     def query_value(self, value: Any) -> Any:
         if value is None or _is_na(value):
             return None
+        if not self._is_timedelta_like(value):  # compared literally: equal to no row
+            return encode_value(value, f"filter value for {self.field!r}")
         td = np.timedelta64(pd.Timedelta(value).to_timedelta64(), "ns")
         return Int64(int(td.astype(f"m8[{self.unit}]").astype(np.int64)))
 
     def missing_values(self) -> list[Any]:
         return [None]
+
+    @staticmethod
+    def _is_timedelta_like(value: Any) -> bool:
+        import datetime as _dt
+
+        if isinstance(value, (_dt.timedelta, np.timedelta64)):
+            return True
+        if isinstance(value, str):
+            try:
+                pd.Timedelta(value)
+            except (ValueError, TypeError):
+                return False
+            return True
+        return False
+
+    def check_comparable(self, op: str, value: Any, where: str) -> None:
+        holds = f"durations ({self.dtype})"
+        if op in TEXT_OPS:
+            raise incomparable(where, op, holds, value, "")
+        if not self._is_timedelta_like(value):
+            raise incomparable(where, op, holds, value,
+                               "a timedelta or a duration string such as '5 min'")
 
 
 # ------------------------------------------------------------------------------------------
@@ -509,10 +601,18 @@ class StringCodec(Codec):
         return pd.array(parts["v"], dtype=self.dtype)
 
     def query_value(self, value: Any) -> Any:
-        return None if value is None or _is_na(value) else str(value)
+        if value is None or _is_na(value):
+            return None
+        if not isinstance(value, str):  # compared literally: equal to no stored string
+            return encode_value(value, f"filter value for {self.field!r}")
+        return value
 
     def missing_values(self) -> list[Any]:
         return [None]
+
+    def check_comparable(self, op: str, value: Any, where: str) -> None:
+        if not isinstance(value, str):
+            raise incomparable(where, op, "strings", value, "a str")
 
 
 class ObjectCodec(Codec):
@@ -526,11 +626,26 @@ class ObjectCodec(Codec):
     def finish(self, parts: Parts) -> Any:
         values = parts["v"]
         if self.desc["kind"] == "infer-object":  # omegaml data: infer as pandas would
-            return pd.Series(values.tolist(), dtype=None if len(values) else object).array
+            return infer_values(values)
         return values
 
     def missing_values(self) -> list[Any]:
         return [None, float("nan"), {TAG: "NaT"}, {TAG: "NA"}]
+
+
+def infer_values(values: np.ndarray) -> Any:
+    """The array pandas infers for an object array of values, strings kept as objects.
+
+    Numbers, bools and datetimes get their dtypes, as omegaml gave them. Strings stay an
+    object array holding None for missing values, as omegaml (pandas 2) gave them, not
+    pandas 3's ``str`` dtype, which would turn None into NaN.
+    """
+    if not len(values):
+        return values
+    inferred = pd.Series(values.tolist())
+    if isinstance(inferred.dtype, pd.StringDtype) or inferred.dtype == object:
+        return values
+    return inferred.array
 
 
 class CategoryCodec(Codec):
@@ -586,6 +701,9 @@ class CategoryCodec(Codec):
 
     def missing_values(self) -> list[Any]:
         return self.inner.missing_values()
+
+    def check_comparable(self, op: str, value: Any, where: str) -> None:
+        self.inner.check_comparable(op, value, where)
 
 
 def _nullable_of(dtype: np.dtype) -> str:

@@ -340,7 +340,10 @@ class FrameLayout:
         if kind == "index":
             index = pd.Index(names, dtype=restore_dtype(info["dtype"]), name=name)
             return _with_freq(index, info.get("freq"))
-        return pd.Index(names, name=name)
+        inferred = pd.Index(names, name=name)  # omegaml data: labels as omegaml gave them
+        if isinstance(inferred.dtype, pd.StringDtype):
+            return pd.Index(names, dtype=object, name=name)
+        return inferred
 
     def assemble(self, index_arrays: list[Any], column_arrays: list[Any],
                  as_series: bool | None = None) -> pd.DataFrame | pd.Series:
@@ -351,12 +354,33 @@ class FrameLayout:
             if not column_arrays:
                 raise ValueError("is_series=True needs at least one column")
             name = self.columns[0].name
-            return pd.Series(column_arrays[0], index=index, name=name, copy=False)
-        frame = pd.DataFrame(
-            dict(enumerate(column_arrays)), index=index, copy=False
-        ) if column_arrays else pd.DataFrame(index=index)
+            return pd.Series(column_arrays[0], index=index, name=name, copy=False,
+                             dtype=_object_or_none(column_arrays[0]))
+        frame = frame_of(column_arrays, index)
         frame.columns = self.build_columns()
         return frame
+
+
+def frame_of(column_arrays: list[Any], index: pd.Index) -> pd.DataFrame:
+    """A DataFrame of ``column_arrays`` (columns numbered 0..n-1) with ``index``, no copies.
+
+    object arrays stay object columns: pandas 3 would turn an object array of strings
+    into its ``str`` dtype (None becoming NaN), which is not the dtype that was stored.
+    """
+    if not column_arrays:
+        return pd.DataFrame(index=index)
+    columns = {
+        i: pd.Series(a, dtype=object, copy=False) if _object_or_none(a) is not None else a
+        for i, a in enumerate(column_arrays)
+    }
+    frame = pd.DataFrame(columns, copy=False)
+    frame.index = index
+    return frame
+
+
+def _object_or_none(values: Any) -> Any:
+    """``object`` for numpy object arrays (to keep them so), else None (keep the dtype)."""
+    return object if isinstance(values, np.ndarray) and values.dtype == object else None
 
 
 def describe_column_index(columns: pd.Index) -> dict[str, Any]:
@@ -430,5 +454,6 @@ __all__ = [
     "FieldSpec",
     "FrameLayout",
     "describe_column_index",
+    "frame_of",
     "index_level_values",
 ]

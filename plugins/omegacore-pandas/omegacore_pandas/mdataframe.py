@@ -271,7 +271,7 @@ class MDataFrame:
                 clauses.append(self._own(cond).filter)
             elif isinstance(cond, dict):
                 clauses.append(build_query(cond, self._layout, trusted=trusted,
-                                           where="query()"))
+                                           where="query()", probe=self._source.probe()))
             else:
                 raise TypeError(f"query() got {type(cond).__name__}; pass criteria or a "
                                 "condition such as mdf.x > 3")
@@ -279,7 +279,7 @@ class MDataFrame:
             named: dict[Hashable, Any] = {}
             named.update(criteria)
             clauses.append(build_query(named, self._layout, trusted=trusted,
-                                       where="query()"))
+                                       where="query()", probe=self._source.probe()))
         query = combine(clauses)
         return self._add(Match(query)) if query else self
 
@@ -458,8 +458,8 @@ class MSeries(MDataFrame):
         if isinstance(value, (MDataFrame, Condition)):
             raise TypeError("comparing two lazy columns is not supported; compare with values")
         spec = self._spec
-        return Condition(condition(spec, spec.field, op, value, where=f"column {spec.name!r}"),
-                         self._source.key)
+        return Condition(condition(spec, spec.field, op, value, where=f"column {spec.name!r}",
+                                   probe=self._source.probe()), self._source.key)
 
     def __eq__(self, value: Any) -> Condition:  # type: ignore[override]
         return self._condition("eq", value)
@@ -708,7 +708,8 @@ def open_frame(source: Source, columns: Sequence[Hashable] | None = None,
     layout = source.layout
     stages: tuple[Stage, ...] = ()
     if criteria:
-        query = build_query(criteria, layout, trusted=trusted, where=f"getl({source.name!r})")
+        query = build_query(criteria, layout, trusted=trusted, where=f"getl({source.name!r})",
+                            probe=source.probe())
         if query:
             stages = (Match(query),)
     if columns is not None:

@@ -33,7 +33,7 @@ from omegacore_pandas.codecs import CategoryCodec, Codec, DatetimeCodec, NumberC
 from omegacore_pandas.decode import decode_frame, iter_frames
 from omegacore_pandas.layout import FieldSpec, FrameLayout
 from omegacore_pandas.names import ROWID_FIELD
-from omegacore_pandas.query import combine
+from omegacore_pandas.query import Probe, collection_probe, combine
 from omegacore_pandas.rows import READ_BATCH_BYTES, read_rows
 
 #: a filter that matches no document
@@ -81,6 +81,10 @@ class Source:
     def stored(self) -> bool:
         """True if this is a stored collection as it is (no pipeline in front)."""
         return not self.base
+
+    def probe(self) -> Probe | None:
+        """Asks whether any stored row matches a filter (None behind a pipeline)."""
+        return collection_probe(self.collection) if self.stored else None
 
 
 @dataclass(frozen=True)

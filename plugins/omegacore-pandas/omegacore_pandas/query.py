@@ -11,6 +11,12 @@ column names raise, and ``$`` keys anywhere raise unless the caller passes
 ``trusted=True`` (then raw MongoDB operators and top-level ``$and``/``$or`` pass; code
 operators such as ``$where`` never do, see ``omegacore.filters``).
 
+Mistakes raise instead of answering, as pandas would: an ordering or text operator whose
+value cannot be compared with the column (``city__gt=2`` on strings) is a TypeError;
+``x__gtt=1`` is a ValueError naming the operators. ``a__b`` reaches into sub-documents
+only in object columns, and only if some stored value has that sub-field (asked of the
+server through ``probe``), so a misspelled operator never becomes a sub-field match.
+
 ========================  ====================================================
 operator                  meaning
 ========================  ====================================================
@@ -32,14 +38,14 @@ operator                  meaning
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
-from omegacore.filters import check_regex, ensure_no_operators
-from omegacore_pandas.codecs import DatetimeCodec
+from omegacore.filters import all_of, check_regex, ensure_no_operators
+from omegacore_pandas.codecs import ORDERING_OPS, TEXT_OPS, DatetimeCodec, ObjectCodec
 from omegacore_pandas.layout import FieldSpec, FrameLayout
 from omegacore_pandas.names import is_plain_name
-from omegacore_pandas.values import encode_value
+from omegacore_pandas.values import encode_value, is_missing
 
 OPERATORS = (
     "eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "between", "contains",
@@ -49,10 +55,32 @@ _COMPARE = {"eq": "$eq", "ne": "$ne", "lt": "$lt", "lte": "$lte", "gt": "$gt", "
 _TRUE: dict[str, Any] = {}
 _FALSE: dict[str, Any] = {"_id": {"$exists": False}}  # matches no document
 
+#: asks the server whether any stored row matches a filter (on stored field paths)
+Probe = Callable[[dict[str, Any]], bool]
+
+
+class UnknownOperator(ValueError):
+    """A filter key ends in something that is neither an operator nor a stored sub-field."""
+
+
+def collection_probe(collection: Any, base: Mapping[str, Any] | None = None) -> Probe:
+    """A ``Probe`` asking ``collection`` (rows matching ``base`` only) with one find_one."""
+
+    def probe(query: dict[str, Any]) -> bool:
+        full = combine([dict(base or {}), query])
+        return collection.find_one(full, {"_id": 1}) is not None
+
+    return probe
+
 
 def build_query(criteria: Mapping[Hashable, Any] | None, layout: FrameLayout,
-                trusted: bool = False, where: str = "filter") -> dict[str, Any]:
-    """The MongoDB filter for ``column__op=value`` criteria on a stored frame's layout."""
+                trusted: bool = False, where: str = "filter", probe: Probe | None = None
+                ) -> dict[str, Any]:
+    """The MongoDB filter for ``column__op=value`` criteria on a stored frame's layout.
+
+    ``probe`` lets sub-field filters (``a__b=1`` on object columns) and comparisons on
+    object columns be checked against the stored rows; without it they are taken as given.
+    """
     if not criteria:
         return {}
     ensure_no_operators(dict(criteria), where, trusted=trusted)
@@ -62,14 +90,19 @@ def build_query(criteria: Mapping[Hashable, Any] | None, layout: FrameLayout,
         if trusted and isinstance(key, str) and key.startswith("$"):
             clauses.append({key: value})
             continue
-        spec, path, op = resolve_key(key, names, trusted, where)
-        clauses.append(condition(spec, path, op, value, trusted, where))
+        spec, path, op = resolve_key(key, names, trusted, where, probe)
+        clauses.append(condition(spec, path, op, value, trusted, where, probe))
     return combine(clauses)
 
 
 def resolve_key(key: Hashable, names: Mapping[Any, FieldSpec], trusted: bool = False,
-                where: str = "filter") -> tuple[FieldSpec | None, str, str]:
-    """(column spec or None, field path, operator) for a filter key."""
+                where: str = "filter", probe: Probe | None = None
+                ) -> tuple[FieldSpec | None, str, str]:
+    """(column spec or None, field path, operator) for a filter key.
+
+    Raises UnknownOperator if the key names a column followed by something that is
+    neither an operator nor a sub-field of its stored values (``x__gtt``).
+    """
     if key in names:
         return names[key], names[key].field, "eq"
     if not isinstance(key, str):
@@ -82,10 +115,11 @@ def resolve_key(key: Hashable, names: Mapping[Any, FieldSpec], trusted: bool = F
         name = "__".join(parts[:i])
         if name in names:
             spec, sub = names[name], parts[i:]
-            for part in sub:
-                if not is_plain_name(part):
-                    raise ValueError(f"{where}: {part!r} in {key!r} is not a valid sub-field")
-            return spec, ".".join([spec.field, *sub]), op
+            if not sub:
+                return spec, spec.field, op
+            path = ".".join([spec.field, *sub])
+            _check_sub_field(key, spec, sub, path, op, where, probe)
+            return spec, path, op
     if trusted and all(is_plain_name(p) or p.startswith(("_idx#", "_om#")) for p in parts):
         return None, ".".join(parts), op
     raise ValueError(
@@ -98,24 +132,59 @@ def _known(names: Mapping[Any, FieldSpec]) -> list[Any]:
     return [n for n, s in names.items() if n is not None and n == s.name]
 
 
+def _check_sub_field(key: str, spec: FieldSpec, sub: list[str], path: str, op: str,
+                     where: str, probe: Probe | None) -> None:
+    """Accept ``column__sub`` only as a sub-field that stored object values have."""
+    operators = ", ".join(OPERATORS)
+    guess = sub[-1] if len(sub) == 1 and op == "eq" else None
+    if not isinstance(spec.codec, ObjectCodec):
+        if guess is not None:
+            raise UnknownOperator(
+                f"{where}: unknown operator {guess!r} in {key!r}; valid operators are "
+                f"{operators}")
+        raise UnknownOperator(
+            f"{where}: {key!r}: column {spec.name!r} holds {spec.codec.dtype} values, which "
+            f"have no sub-fields; valid operators are {operators}")
+    for part in sub:
+        if not is_plain_name(part):
+            raise UnknownOperator(f"{where}: {part!r} in {key!r} is not a valid sub-field")
+    if probe is not None and not probe({path: {"$exists": True}}):
+        if guess is not None:
+            raise UnknownOperator(
+                f"{where}: {guess!r} in {key!r} is neither an operator (valid: {operators}) "
+                f"nor a sub-field of any stored value of column {spec.name!r}")
+        raise UnknownOperator(
+            f"{where}: {'.'.join(sub)!r} in {key!r} is not a sub-field of any stored value "
+            f"of column {spec.name!r}; valid operators are {operators}")
+
+
 def combine(clauses: list[dict[str, Any]]) -> dict[str, Any]:
-    """One filter from several (``$and``), dropping always-true clauses."""
-    clauses = [c for c in clauses if c != _TRUE]
-    if not clauses:
-        return {}
-    if len(clauses) == 1:
-        return clauses[0]
-    return {"$and": clauses}
+    """One filter from several (all must hold), dropping always-true clauses.
+
+    Clauses on different fields are merged into one document (see
+    ``omegacore.filters.all_of``), else joined with ``$and``.
+    """
+    return all_of(*[c for c in clauses if c != _TRUE])
 
 
 def condition(spec: FieldSpec | None, path: str, op: str, value: Any, trusted: bool = False,
-              where: str = "filter") -> dict[str, Any]:
-    """The MongoDB condition for one ``path op value``."""
+              where: str = "filter", probe: Probe | None = None) -> dict[str, Any]:
+    """The MongoDB condition for one ``path op value``.
+
+    TypeError if an ordering or text operator cannot compare ``value`` with the column.
+    """
     codec = spec.codec if spec is not None and path == spec.field else None
     if trusted and isinstance(value, dict) and any(str(k).startswith("$") for k in value):
         if op != "eq":
             raise ValueError(f"{where}: {path}__{op} takes a value, not an operator dict")
         return {path: value}
+    if op in ORDERING_OPS or op in TEXT_OPS:
+        bounds = _as_pair(value, path, where) if op == "between" else (value,)
+        for bound in bounds:
+            if codec is not None:
+                codec.check_comparable(op, bound, f"{where} {path}__{op}")
+            if (codec is None or isinstance(codec, ObjectCodec)) and probe is not None:
+                _check_mixed(path, op, bound, where, probe)
     if isinstance(codec, DatetimeCodec) and op not in ("isnull", "exists"):
         return _datetime_condition(codec, op, value, where)
 
@@ -144,7 +213,53 @@ def condition(spec: FieldSpec | None, path: str, op: str, value: Any, trusted: b
         return {path: {"$in" if value else "$nin": missing}}
     if op == "exists":
         return {path: {"$exists": bool(value)}}
-    raise ValueError(f"{where}: unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
+    raise UnknownOperator(f"{where}: unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
+
+
+#: BSON types that MongoDB compares with each other (its comparison brackets)
+_BRACKETS: dict[str, list[str]] = {
+    "number": ["double", "int", "long", "decimal"],
+    "string": ["string", "symbol"],
+    "date": ["date"],
+    "bool": ["bool"],
+}
+
+
+def _bracket(value: Any) -> str | None:
+    import datetime as _dt
+    import decimal
+    import numbers
+
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (numbers.Real, decimal.Decimal)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, _dt.datetime):
+        return "date"
+    return None
+
+
+def _check_mixed(path: str, op: str, value: Any, where: str, probe: Probe) -> None:
+    """In an object column (or sub-field), refuse a comparison no stored value can answer.
+
+    MongoDB compares only values of one type bracket (numbers with numbers, strings with
+    strings) and silently matches nothing otherwise; pandas raises TypeError. So if no
+    stored value is of ``value``'s bracket but some are of another, raise TypeError.
+    """
+    bracket = _bracket(value)
+    if op in TEXT_OPS:
+        bracket = "string"
+    if bracket is None or probe({path: {"$type": _BRACKETS[bracket]}}):
+        return
+    others = [b for b in _BRACKETS if b != bracket and probe({path: {"$type": _BRACKETS[b]}})]
+    if others:
+        raise TypeError(
+            f"{where} {path}__{op}: the stored values are {' and '.join(o + 's' for o in others)}"
+            f", none is a {bracket}, so they cannot be compared with {type(value).__name__} "
+            f"{value!r:.40}; compare them with a value of their type"
+        )
 
 
 def _as_list(value: Any, path: str, op: str, where: str) -> list[Any]:
@@ -213,6 +328,8 @@ def _rem(codec: DatetimeCodec, op: str, x: int) -> dict[str, Any] | bool:
 
 
 def _dt_eq(codec: DatetimeCodec, value: Any) -> dict[str, Any]:
+    if value is not None and not codec.is_datetime_like(value) and not is_missing(value):
+        return _FALSE  # a number or other value is equal to no datetime, as in pandas
     parts = _dt_parts(codec, value)
     if parts is None:
         return {codec.field: None}

@@ -19,7 +19,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from pymongo import ASCENDING, DESCENDING, GEOSPHERE
+from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel
 from pymongo.collection import Collection
 
 from omegacore_pandas.decode import decode_frame, iter_frames
@@ -108,12 +108,63 @@ def _batches(collection: Collection, layout: FrameLayout, query: Mapping[str, An
     return cursor
 
 
-def index_keys(spec: Any, layout: FrameLayout) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+#: one index: its keys (field, direction) and create_index options (``name`` always set)
+IndexSpec = tuple[list[tuple[str, Any]], dict[str, Any]]
+
+
+def index_name(keys: Sequence[tuple[str, Any]]) -> str:
+    """The name omegaml 0.18 gives an index on ``keys``: md5 of the keys list's repr.
+
+    Using omegaml's names lets either library create an index the other created already
+    (the same keys under another name would be refused by the server).
+    """
+    import hashlib
+
+    text = repr([(str(field), direction) for field, direction in keys])
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def default_indexes(layout: FrameLayout) -> list[IndexSpec]:
+    """The indexes omegaml creates for a stored frame: the index levels, and the row id.
+
+    They make filters on index levels (``loc``) and reads in row order fast.
+    """
+    specs: list[IndexSpec] = []
+    levels = [(spec.field, ASCENDING) for spec in layout.index]
+    if levels:
+        specs.append((levels, {"name": index_name(levels)}))
+    rowid = [(ROWID_FIELD, ASCENDING)]
+    specs.append((rowid, {"name": index_name(rowid)}))
+    return specs
+
+
+def put_indexes(spec: Any, layout: FrameLayout) -> list[IndexSpec]:
+    """The indexes a put creates for ``index=spec``: omegaml's defaults, plus ``spec``'s.
+
+    ``None`` (the default) gives the defaults, ``False`` none at all, anything else the
+    defaults and the index ``index_keys(spec)`` describes.
+    """
+    if spec is False:
+        return []
+    specs = default_indexes(layout)
+    if spec is not None and spec is not True:
+        specs.append(index_keys(spec, layout))
+    return specs
+
+
+def create_indexes(collection: Collection, specs: Sequence[IndexSpec]) -> None:
+    """Create ``specs`` on ``collection`` in one command (existing ones are kept)."""
+    if specs:
+        collection.create_indexes([IndexModel(keys, **options) for keys, options in specs])
+
+
+def index_keys(spec: Any, layout: FrameLayout) -> IndexSpec:
     """MongoDB index keys (and options) for ``index=`` as ``put`` takes it.
 
     ``spec`` is a column name, a list of names each optionally prefixed ``+`` (ascending,
     the default), ``-`` (descending) or ``@`` (2dsphere), or a dict
     ``{"columns": [...], **create_index options}``. Names are column or index level names.
+    The index is named as omegaml names it unless the options give a ``name``.
     """
     options: dict[str, Any] = {}
     columns: Any = spec
@@ -138,16 +189,18 @@ def index_keys(spec: Any, layout: FrameLayout) -> tuple[list[tuple[str, Any]], d
         keys.append((names[item].field, direction))
     if not keys:
         raise ValueError("index: name at least one column")
+    options.setdefault("name", index_name(keys))
     return keys, options
 
 
 def ensure_rowid_index(collection: Collection) -> str:
     """Create (if missing) the index on the row id, for sorting by stored order on the server.
 
-    Puts do not create it (it slows inserts down); lazy frames that sort or page through
-    large collections by row order should call this once.
+    Puts create it unless called with ``index=False``; lazy frames that sort or page through
+    such collections by row order can call this once.
     """
-    return collection.create_index([(ROWID_FIELD, ASCENDING)])
+    keys = [(ROWID_FIELD, ASCENDING)]
+    return collection.create_index(keys, name=index_name(keys))
 
 
 def next_rowid(kind_meta: Mapping[str, Any], collection: Collection | None) -> int:

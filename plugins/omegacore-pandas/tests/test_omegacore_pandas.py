@@ -18,7 +18,7 @@ from omegacore_pandas.encode import ObjectIdRanges, RowEncoder
 from omegacore_pandas.layout import FrameLayout
 from omegacore_pandas.names import decode_name, encode_name, index_field, is_plain_name
 from omegacore_pandas.query import build_query
-from omegacore_pandas.rows import index_keys, prepare_rows, read_rows, write_rows
+from omegacore_pandas.rows import index_keys, index_name, prepare_rows, read_rows, write_rows
 from omegacore_pandas.values import decode_value, encode_value, is_missing
 from pandas.testing import assert_frame_equal
 
@@ -229,8 +229,11 @@ def _layout() -> FrameLayout:
 def test_build_query_operators() -> None:
     layout = _layout()
     assert build_query({"price": 1}, layout) == {"price": {"$eq": 1.0}}
+    # criteria on different fields: one document (SecantusDB uses indexes only for that)
     assert build_query({"price__gt": np.float32(2), "n__in": [np.int64(1), 2]}, layout) == {
-        "$and": [{"price": {"$gt": 2.0}}, {"n": {"$in": [1, 2]}}]}
+        "price": {"$gt": 2.0}, "n": {"$in": [1, 2]}}
+    assert build_query({"n__gt": 1, "n__lt": 5}, layout) == {
+        "$and": [{"n": {"$gt": 1}}, {"n": {"$lt": 5}}]}
     assert build_query({"key": "k"}, layout) == {"_idx#0_key": {"$eq": "k"}}
     assert build_query({"a.b__ne": 3}, layout) == {"%sa%2Eb": {"$ne": 3}}
     assert build_query({"o__x__gte": 1}, layout) == {"o.x": {"$gte": 1}}
@@ -268,8 +271,8 @@ def test_build_query_refuses_operators_unless_trusted() -> None:
 
 def test_index_keys() -> None:
     layout = _layout()
-    assert index_keys(["+price", "-n", "key"], layout) == (
-        [("price", 1), ("n", -1), ("_idx#0_key", 1)], {})
+    keys = [("price", 1), ("n", -1), ("_idx#0_key", 1)]
+    assert index_keys(["+price", "-n", "key"], layout) == (keys, {"name": index_name(keys)})
     assert index_keys({"columns": ["@o"], "name": "geo"}, layout) == (
         [("o", "2dsphere")], {"name": "geo"})
     with pytest.raises(ValueError, match="not a column"):

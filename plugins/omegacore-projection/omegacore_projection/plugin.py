@@ -1,20 +1,18 @@
-"""Entry point of omegacore-projection: declares the store mixin (imports nothing heavy)."""
+"""Entry point of omegacore-projection: the ``name[a,b]`` syntax (imports nothing heavy)."""
 
 from __future__ import annotations
 
-from omegacore import MixinSpec, hookimpl
+from typing import Any
 
-#: after the op-spec mixin (40), before the kind mixins (100); either order gives one result
-ORDER = 50
+from omegacore import hookimpl
+from omegacore.names import NameRef
 
 
 @hookimpl
-def omega_mixins() -> list[MixinSpec]:
-    """Adds ``name[a,b]``, ``name[a:c]``, ``name[^c]`` projections to ``get``/``getl``."""
-    return [
-        MixinSpec(
-            "omegacore_projection.mixin:ProjectionMixin",
-            order=ORDER,
-            description="get('name[a,b]'), get('name[a:c]'), get('name[^c]'): column projection",
-        )
-    ]
+def omega_resolve_name(store: Any, name: str) -> NameRef | None:
+    """``name[a,b]``, ``name[a:c]``, ``name[^c]``: the object ``name``, these columns."""
+    if not name.endswith("]"):
+        return None
+    from omegacore_projection.resolver import resolve
+
+    return resolve(name)

@@ -9,8 +9,7 @@ Grammar of a projected name (the part in brackets is the *spec*)::
 
 Slices are label slices, inclusive of both ends like ``DataFrame.loc[:, "a":"c"]``. A
 name that ends in an op-spec (``#op:k=v``, see omegacore-opspec) is not parsed here: the
-op-spec mixin strips its tail and reads the rest back through ``store.get``/``getl``,
-where it is parsed.
+op-spec plugin resolves its tail first and the rest (``name[a,b]``) comes back here.
 """
 
 from __future__ import annotations

@@ -8,10 +8,9 @@ from typing import Any
 import pandas as pd
 import pytest
 from omegacore import OmegaStore
-from omegacore_testing import MixinConformance
-from omegacore_testing.mixins import PLAIN_NAMES, PROBE_KIND, ProbeBytesBackend
+from omegacore_testing import NameSyntaxConformance
+from omegacore_testing.mixins import PROBE_KIND, ProbeBytesBackend
 
-from omegacore_projection.mixin import ProjectionMixin
 from omegacore_projection.spec import (
     ColumnSlice,
     Projection,
@@ -23,13 +22,16 @@ from omegacore_projection.spec import (
 pd_testing: Any = pd.testing
 
 
-class TestProjectionConformance(MixinConformance):
-    mixin = ProjectionMixin
+class TestProjectionConformance(NameSyntaxConformance):
     distribution = "omegacore-projection"
+    syntax_name = "frame[c,a]"
 
     def plain_names(self) -> tuple[str, ...]:
         # stored under exactly these names, brackets and all: read as is
-        return (*PLAIN_NAMES, "literal[a,b]", "odd[name", "nested[x][y]", "hash[a]#")
+        return ("literal[a,b]", "odd[name", "nested[x][y]", "hash[a]#")
+
+    def check_syntax_result(self, result: Any, frame: pd.DataFrame) -> None:
+        pd_testing.assert_frame_equal(result, frame[["c", "a"]])
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -41,7 +43,7 @@ class TestProjectionConformance(MixinConformance):
         ("df[]", ("df", "")),
         ("a[1][x]", ("a[1]", "x")),
         ("sales/2024[^c]", ("sales/2024", "^c")),
-        ("df[a]#", None),  # an op-spec tail: left to the op-spec mixin
+        ("df[a]#", None),  # an op-spec tail: left to the op-spec plugin
         ("df[a]#rows:start=1", None),
         ("df[a#b]", ("df", "a#b")),  # '#' inside the brackets is part of a column name
         ("[a]", None),
@@ -260,22 +262,3 @@ def test_kinds_without_column_order(store: OmegaStore) -> None:
     assert store.get("blob[a,b]") == b"blob"
     calls = store.get_backend_bykind(PROBE_KIND).calls  # type: ignore[attr-defined]
     assert calls[-1] == ("get", "blob", {"columns": ["a", "b"]})
-
-
-def test_one_lookup_for_the_exact_name(store: OmegaStore, monkeypatch: pytest.MonkeyPatch
-                                       ) -> None:
-    store.register_backend(PROBE_KIND, ProbeBytesBackend, priority=1000)
-    store.put(b"literal", "x[a]")
-    looked_up: list[str] = []
-    original = OmegaStore.metadata
-
-    def counting(self: OmegaStore, name: Any = None, *args: Any, **kwargs: Any) -> Any:
-        looked_up.append(name)
-        return original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(OmegaStore, "metadata", counting)
-    assert store.get("x[a]") == b"literal"
-    assert looked_up == ["x[a]", "x[a]"]  # the mixin's check, then store.get's own
-    looked_up.clear()
-    store.get("plain")
-    assert looked_up == ["plain"]  # names without brackets cost nothing extra

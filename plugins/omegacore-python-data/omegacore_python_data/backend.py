@@ -30,9 +30,10 @@ from omegacore_python_data.encoding import (
     MARKER_BYTES,
     RAW_OPTIONS,
     decode,
+    decode_document,
     encode_document,
 )
-from omegacore_python_data.query import build_query, data_field
+from omegacore_python_data.query import build_query, data_field, filter_fields
 
 #: keyword arguments accepted in ``index={"columns": [...], ...}``
 _INDEX_OPTIONS = frozenset({"unique", "sparse", "name"})
@@ -90,12 +91,8 @@ class Backend(BaseBackend):
     KIND = KIND
 
     @classmethod
-    def supports(
-        cls, obj: Any, name: str, as_pydata: bool = False, as_hdf: bool = False, **kwargs: Any
-    ) -> bool:
+    def supports(cls, obj: Any, name: str, as_pydata: bool = False, **kwargs: Any) -> bool:
         """dicts, lists and tuples; numpy arrays only with ``as_pydata=True``."""
-        if as_hdf:
-            return False
         if isinstance(obj, (dict, list, tuple)):
             return True
         return bool(as_pydata) and _is_ndarray(obj)
@@ -118,9 +115,14 @@ class Backend(BaseBackend):
             does ``replace=True``.
         index: create an index on these fields of the stored objects, e.g. ``["x", "-y"]``
             (one compound index) or ``{"columns": ["x"], "unique": True}``.
-        as_many: store each item of a list or tuple as an object of its own.
-        as_pydata: accepted for numpy arrays (selects this kind); no other effect.
+        as_many: store each item of a list or tuple as an object of its own. A list (or
+            tuple) whose first item is a list or tuple is always stored so, as omegaml
+            stores it: ``put([[1, 2], [3, 4]])`` stores the objects ``[1, 2]`` and ``[3, 4]``
+            (likewise the rows of a numpy array with two or more dimensions).
+        as_pydata: True chooses this kind (for numpy arrays); no other effect.
         """
+        if not isinstance(as_pydata, bool):
+            raise TypeError(f"as_pydata takes True or False, got {as_pydata!r}")
         if kwargs:
             raise TypeError(
                 f"{KIND} put() got unexpected keyword arguments {sorted(kwargs)}; it takes "
@@ -136,10 +138,11 @@ class Backend(BaseBackend):
                 f"as_many=True needs a list or tuple of objects, got {type(obj).__name__}"
             )
         # everything that can fail on bad input happens before the first write
-        items = list(obj) if as_many else [obj]
+        many = as_many or is_list_of_lists(obj)
+        items = list(obj) if many else [obj]
         ids = [ObjectId() for _ in items]
         docs = [
-            encode_document(item, doc_id, where=f"obj[{i}]" if as_many else "obj")
+            encode_document(item, doc_id, where=f"obj[{i}]" if many else "obj")
             for i, (item, doc_id) in enumerate(zip(items, ids, strict=True))
         ]
         keys, index_options = index_keys(index) if index else ([], {})
@@ -172,8 +175,10 @@ class Backend(BaseBackend):
         """The stored objects of ``name`` in the order they were put, filtered on their fields.
 
         kwargs: ``field=value`` or ``field__op=value`` filters (op: eq, ne, gt, gte, lt, lte,
-            in, nin, exists); ``filter={...}`` takes field paths such as ``"a.b"`` and wins
-            over keywords on the same field. ``$`` operators need ``trusted=True``.
+            in, nin, exists); ``filter={...}`` takes field paths such as ``"a.b"`` (or
+            omegaml's ``"data.a.b"``) and wins over keywords on the same field. ``$``
+            operators need ``trusted=True``. A keyword that names a field no stored object
+            has is taken for a misspelled argument: TypeError (see ``_check_keywords``).
         lazy: return a cursor that reads the objects as it is iterated.
         """
         meta = self.metadata(name, meta)
@@ -182,16 +187,76 @@ class Backend(BaseBackend):
                 f"{name!r} is stored as kind {meta.kind!r}, not {KIND}; read it with "
                 "store.get(name), or as raw python data with store.get(name, force_python=True)"
             )
-        query = all_of(build_query(filter, kwargs, trusted=trusted), self.visible_rows(meta))
         if not meta.collection:
             raise ValueError(f"{name!r} has no collection in its metadata; put it again")
         coll = self.store.mongodb[meta.collection]
+        visible = self.visible_rows(meta)
+        probe = _probe(coll, visible)
+        query = all_of(build_query(filter, kwargs, trusted=trusted, probe=probe), visible)
         if lazy:
+            _check_keywords(name, kwargs, probe)
             return PythonDataCursor(coll, query)
         objects = read_objects(coll, query)
         if not objects:
             self.check_current(meta)  # a replace may have removed the documents meanwhile
+            _check_keywords(name, kwargs, probe)
         return objects
+
+    def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> Any:
+        """The object put last (``meta.objid``'s document), as omegaml's force_python gives it.
+
+        ``store.get(name)`` returns every object; this returns the last one alone.
+        """
+        if not meta.collection:
+            raise ValueError(f"{meta.name!r} has no collection in its metadata; put it again")
+        coll = self.store.mongodb[meta.collection].with_options(codec_options=RAW_OPTIONS)
+        doc = coll.find_one({"_id": meta.objid}, {"data": 1}) if meta.objid else None
+        if doc is None:  # no objid (empty put) or not found: the last visible document
+            doc = coll.find_one(self.visible_rows(meta), {"data": 1}, sort=[("_id", -1)])
+        if doc is None:
+            self.check_current(meta)
+            return None
+        return decode_document(doc.raw)
+
+
+def is_list_of_lists(obj: Any) -> bool:
+    """Whether omegaml stores ``obj`` as one object per item: a non-empty list or tuple
+    whose first item is a list or tuple, or a numpy array of two or more dimensions."""
+    if isinstance(obj, (list, tuple)):
+        return bool(obj) and isinstance(obj[0], (list, tuple))
+    return _is_ndarray(obj) and obj.ndim >= 2
+
+
+def _probe(coll: Collection, visible: dict[str, Any]) -> Any:
+    def probe(query: dict[str, Any]) -> bool:
+        return coll.find_one(all_of(query, visible), {"_id": 1}) is not None
+
+    return probe
+
+
+#: what get() takes besides field filters, named when a keyword looks misspelled
+_GET_ARGUMENTS = ("filter", "lazy", "trusted", "version", "force_python", "kind")
+
+
+def _check_keywords(name: str, kwargs: dict[str, Any], probe: Any) -> None:
+    """Raise TypeError for a keyword filter on a field that no stored object has.
+
+    Keyword filters share ``get``'s keywords, so a misspelled argument (``lazzy=True``)
+    would be a filter on a field that does not exist and silently match nothing. When a
+    get finds nothing (or is lazy), each keyword's field is looked for in the stored
+    objects; if some objects are stored and none has the field, the keyword is reported.
+    Filtering on a field that some objects have is never refused.
+    """
+    if not kwargs or not probe({}):
+        return  # no filters, or no objects at all: nothing to tell a typo by
+    for key, path in filter_fields(kwargs).items():
+        if not probe({path: {"$exists": True}}):
+            raise TypeError(
+                f"get({name!r}) got an unexpected keyword argument {key!r}: it is not an "
+                f"argument of get ({', '.join(_GET_ARGUMENTS)}), and as a filter it names "
+                f"a field no stored object has. Filter on fields the objects have, or use "
+                f"filter={{{key!r}: ...}} to filter on a field regardless"
+            )
 
 
 def read_objects(coll: Collection, query: dict[str, Any]) -> list[Any]:

@@ -1,14 +1,23 @@
-"""How python data is written into BSON documents and read back exactly.
+"""How python data is written into BSON documents and read back.
+
+Values come back as omegaml 0.18 gives them, where omegaml's answer is a plain value:
+tuples (and named tuples) as lists, numpy scalars as Python numbers (``bool``, ``int``,
+``float``, ``complex``, ``str``, ``bytes``), numpy arrays as (nested) lists of those,
+``datetime64``/``timedelta64`` as ``datetime``/``timedelta`` and ``pandas.Timestamp`` as
+``datetime``. Where omegaml turns a value into a string (datetimes, dates, sets, complex
+numbers, decimals, bytes, dict keys that are not strings), the value keeps its type.
 
 Plain JSON-like data is stored as it is, so MongoDB can query and index it: ``None``,
 ``bool``, ``int`` (64 bit), ``float``, ``str``, ``bytes``, lists, dicts whose keys are
 ordinary strings, naive ``datetime`` values at millisecond precision, ``uuid.UUID``,
 ``bson.ObjectId`` and ``bson.Decimal128``.
 
-Everything else that python data commonly holds is stored as a *tagged* value: a
-sub-document whose field ``__omt__`` names the type (see docs/kinds/python-data.md)::
+Everything else is stored as a *tagged* value: a sub-document whose field ``__omt__``
+names the type (see docs/kinds/python-data.md)::
 
-    tuple, set, frozenset   {"__omt__": "tuple", "v": [items]}
+    set, frozenset          {"__omt__": "set", "v": [items]}
+    tuple (as a dict key    {"__omt__": "tuple", "v": [items]}
+      or a set item)
     bytearray               {"__omt__": "bytearray", "v": b"..."}
     complex                 {"__omt__": "complex", "v": [real, imag]}
     decimal.Decimal         {"__omt__": "decimal", "v": "1.10"}
@@ -16,20 +25,22 @@ sub-document whose field ``__omt__`` names the type (see docs/kinds/python-data.
       sub-millisecond)        "wall": [y, m, d, H, M, S, us], "tz": {...}, "fold": 1}
     date, time, timedelta   {"__omt__": "date", "v": "2024-05-01"}, "time" (wall, tz),
                             "timedelta" (v: [days, seconds, microseconds])
-    numpy scalar            {"__omt__": "np", "dtype": "<f4", "v": 1.5} or raw bytes "b"
-    numpy array             {"__omt__": "ndarray", "dtype": ..., "shape": [...],
-                              "v": [flat items] or "b": raw bytes, "order": "F"}
     dict with other keys    {"__omt__": "dict", "__omi__": [[position, key, value], ...],
                               <the dict's ordinary string keys and values>}
 
 A dict key is *ordinary* if it is a non-empty ``str`` that does not start with ``$``
 and contains neither ``.`` nor NUL and is not ``__omt__`` or ``__omi__``; other keys
 (ints, tuples, ``"$x"``, ``"a.b"`` ...) go to ``__omi__`` with their position, so key
-order and the ordinary fields' queryability are both kept.
+order and the ordinary fields' queryability are both kept. Keys and set items must stay
+hashable, so tuples there keep their type.
 
-Values that cannot be stored exactly (arbitrary objects, integers beyond 64 bit,
-strings that are not valid unicode, documents over 16 MiB) raise TypeError or
-ValueError from ``encode``, before anything is written.
+Data written by the first version of this encoding (``omegacore.pydata/1``) may hold
+tagged tuples, numpy scalars (``"np"``) and arrays (``"ndarray"``) in values; they are read
+as lists and Python numbers too, so every object reads the same whenever it was put.
+
+Values that cannot be stored (arbitrary objects, integers beyond 64 bit, datetimes with
+nanoseconds, strings that are not valid unicode, documents over 16 MiB) raise TypeError
+or ValueError from ``encode``, before anything is written.
 """
 
 from __future__ import annotations
@@ -59,7 +70,7 @@ ITEMS = "__omi__"
 RESERVED_KEYS = frozenset({MARKER, ITEMS})
 MARKER_BYTES = MARKER.encode("ascii")
 #: version of this encoding, recorded in the metadata's kind_meta
-ENCODING = "omegacore.pydata/1"
+ENCODING = "omegacore.pydata/2"
 #: MongoDB's document size limit
 MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -100,8 +111,9 @@ class _Unencodable(Exception):
 
 SUPPORTED = (
     "None, bool, int (64 bit), float, complex, str, bytes, bytearray, decimal.Decimal, "
-    "datetime/date/time/timedelta, uuid.UUID, bson ObjectId/Decimal128, list, tuple, set, "
-    "frozenset, dict (any hashable supported keys), numpy scalars and numpy arrays"
+    "datetime/date/time/timedelta (and pandas Timestamp), uuid.UUID, bson "
+    "ObjectId/Decimal128, list, tuple, set, frozenset, dict (any hashable supported keys), "
+    "numpy scalars and numpy arrays"
 )
 
 
@@ -171,10 +183,10 @@ def _enc(v: Any) -> Any:
     # subclasses of the containers are stored as their base type (documented)
     if isinstance(v, dict):
         return _enc_dict(v)
-    if isinstance(v, list):
+    if isinstance(v, (list, tuple)):
         return _enc_sequence(v)
-    if isinstance(v, tuple):
-        return {MARKER: "tuple", "v": _enc_sequence(v)}
+    if isinstance(v, dt.datetime) and hasattr(v, "to_pydatetime"):  # pandas Timestamp
+        return _enc_timestamp(v)
     raise _fail(
         TypeError,
         f"values of type {t.__module__}.{t.__qualname__} are not supported as python data "
@@ -205,6 +217,20 @@ def _is_plain_key(key: Any) -> bool:
     )
 
 
+def _enc_key(v: Any) -> Any:
+    """A dict key or set item: like a value, but tuples stay tuples (they must be hashable)."""
+    if isinstance(v, tuple):
+        return {MARKER: "tuple", "v": [_enc_key(item) for item in v]}
+    if type(v) is frozenset:
+        return {MARKER: "frozenset", "v": [_enc_key(item) for item in v]}
+    return _enc(v)
+
+
+def _enc_set(v: set | frozenset) -> dict[str, Any]:
+    tag = "frozenset" if isinstance(v, frozenset) else "set"
+    return {MARKER: tag, "v": [_enc_key(item) for item in v]}
+
+
 def _enc_dict(v: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
     odd: list[list[Any]] | None = None
@@ -216,7 +242,7 @@ def _enc_dict(v: dict) -> dict[str, Any]:
             else:
                 if odd is None:
                     odd = []
-                odd.append([pos, _enc(key), _enc(item)])
+                odd.append([pos, _enc_key(key), _enc(item)])
     except _Unencodable as exc:
         exc.parts.append(f"[{key!r}]")
         raise
@@ -275,69 +301,72 @@ def _enc_time(v: dt.time) -> dict[str, Any]:
     return tagged
 
 
-def _dtype_spec(dtype: Any, np: Any) -> Any:
-    """``dtype.str``, or the exact description of a structured dtype."""
-    if dtype.names is None and dtype.subdtype is None:
-        return dtype.str
-    return {"descr": repr(np.lib.format.dtype_to_descr(dtype))}
+def _enc_timestamp(v: Any) -> Any:
+    """A pandas Timestamp as the ``datetime`` it is (NaT as None); nanoseconds refuse."""
+    if v != v:  # NaT
+        return None
+    if getattr(v, "nanosecond", 0):
+        raise _fail(
+            ValueError,
+            f"{v!r} has nanoseconds, which python datetimes cannot hold; round it first, "
+            "e.g. value.floor('us')",
+        )
+    return _enc_datetime(v.to_pydatetime())
 
 
-def _enc_numpy(v: Any, np: Any) -> dict[str, Any]:
-    if isinstance(v, np.ndarray):
-        if type(v) is not np.ndarray:
-            raise _fail(
-                TypeError,
-                f"numpy array subclasses ({type(v).__qualname__}) are not supported; pass "
-                "np.asarray(value)",
-            )
-        return _enc_ndarray(v, np)
-    dtype = v.dtype
-    tagged: dict[str, Any] = {MARKER: "np", "dtype": _dtype_spec(dtype, np)}
-    kind = dtype.kind
-    if kind in "biu" or (kind == "f" and dtype.itemsize <= 8):
-        item = v.item()
-        if type(item) is not int or INT64_MIN <= item <= INT64_MAX:
-            tagged["v"] = item
-            return tagged
-    elif kind == "U":
-        tagged["v"] = str(v)
-        return tagged
-    elif kind == "S":
-        tagged["v"] = bytes(v)
-        return tagged
-    tagged["b"] = v.tobytes()
-    return tagged
+def _np_time(v: Any, np: Any) -> Any:
+    """A numpy datetime64/timedelta64 scalar as ``datetime``/``timedelta`` (NaT: None)."""
+    if np.isnat(v):
+        return None
+    kind = v.dtype.kind
+    exact = v.astype(f"{kind}8[us]")
+    item = exact.item()
+    if exact != v or not isinstance(item, (dt.datetime, dt.timedelta)):
+        raise _fail(
+            ValueError,
+            f"{v!r} does not fit a python {'datetime' if kind == 'M' else 'timedelta'} "
+            "(microsecond precision, years 1-9999); convert it first, e.g. "
+            "value.astype('M8[us]') or str(value)",
+        )
+    return item
 
 
-def _enc_ndarray(v: Any, np: Any) -> dict[str, Any]:
-    dtype = v.dtype
-    if dtype.hasobject and dtype.names is not None:
+def _np_item(v: Any, np: Any) -> Any:
+    """A numpy scalar as the Python value it holds (what ``.item()`` gives, made exact)."""
+    kind = v.dtype.kind
+    if kind in "Mm":
+        return _np_time(v, np)
+    if kind == "f" and v.dtype.itemsize > 8:
+        return float(v)  # longdouble: the nearest float, as Python numbers go
+    if kind == "c" and v.dtype.itemsize > 16:
+        return complex(v)
+    return v.item()
+
+
+def _enc_numpy(v: Any, np: Any) -> Any:
+    if isinstance(v, np.generic):
+        return _enc(_np_item(v, np))
+    if type(v) is not np.ndarray:
         raise _fail(
             TypeError,
-            "structured numpy arrays with object fields are not supported; convert the "
-            "array to a list of dicts or tuples first",
+            f"numpy array subclasses ({type(v).__qualname__}) are not supported; pass "
+            "np.asarray(value)",
         )
-    tagged: dict[str, Any] = {MARKER: "ndarray", "dtype": _dtype_spec(dtype, np),
-                              "shape": list(v.shape)}
-    if v.ndim > 1 and v.flags.f_contiguous and not v.flags.c_contiguous:
-        tagged["order"] = "F"
-    kind = dtype.kind
-    if dtype.hasobject:
-        tagged["v"] = _enc_sequence(v.ravel())
-    elif kind in "biu" or (kind == "f" and dtype.itemsize <= 8):
-        if kind == "u" and dtype.itemsize == 8 and v.size and int(v.max()) > INT64_MAX:
-            tagged["b"] = np.ascontiguousarray(v).tobytes()
-        else:
-            tagged["v"] = v.ravel().tolist()
-    else:
-        tagged["b"] = np.ascontiguousarray(v).tobytes()
-    return tagged
+    if v.ndim == 0:
+        return _enc(_np_item(v[()], np))
+    kind, size = v.dtype.kind, v.dtype.itemsize
+    if kind in "Mm" or (kind == "f" and size > 8) or (kind == "c" and size > 16):
+        items = np.empty(v.shape, dtype=object)
+        for pos, item in enumerate(v.flat):
+            items.flat[pos] = _np_item(item, np)
+        return _enc_sequence(items.tolist())
+    return _enc_sequence(v.tolist())  # nested lists of Python values, tuples for records
 
 
 _ENCODERS: dict[type, Callable[[Any], Any]] = {
-    tuple: lambda v: {MARKER: "tuple", "v": _enc_sequence(v)},
-    set: lambda v: {MARKER: "set", "v": _enc_sequence(v)},
-    frozenset: lambda v: {MARKER: "frozenset", "v": _enc_sequence(v)},
+    tuple: _enc_sequence,
+    set: _enc_set,
+    frozenset: _enc_set,
     bytearray: lambda v: {MARKER: "bytearray", "v": bytes(v)},
     complex: lambda v: {MARKER: "complex", "v": [v.real, v.imag]},
     decimal.Decimal: lambda v: {MARKER: "decimal", "v": str(v)},
@@ -379,12 +408,20 @@ def decode(value: Any) -> Any:
     return value
 
 
+def decode_key(value: Any) -> Any:
+    """Undo ``_enc_key``: like ``decode``, but tuples stay tuples (keys, set items)."""
+    if type(value) is dict and value.get(MARKER) in ("tuple", "frozenset"):
+        items = [decode_key(item) for item in value["v"]]
+        return tuple(items) if value[MARKER] == "tuple" else frozenset(items)
+    return decode(value)
+
+
 def _dec_dict(value: dict[str, Any]) -> dict[Any, Any]:
     plain = [(k, decode(v)) for k, v in value.items() if k not in RESERVED_KEYS]
     odd = value[ITEMS]
     slots: list[tuple[Any, Any] | None] = [None] * (len(plain) + len(odd))
     for pos, key, item in odd:
-        slots[pos] = (decode(key), decode(item))
+        slots[pos] = (decode_key(key), decode(item))
     rest = iter(plain)
     return dict(slot if slot is not None else next(rest) for slot in slots)
 
@@ -456,10 +493,21 @@ def _dec_ndarray(value: dict[str, Any]) -> Any:
     return arr
 
 
+def _plain(value: Any) -> Any:
+    """A numpy value written by encoding version 1, as version 2 gives it (lists, numbers).
+
+    A value that version 2 refuses (a datetime64 with nanoseconds) is returned as it is.
+    """
+    try:
+        return decode(_enc(value))
+    except _Unencodable:
+        return value
+
+
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "tuple": lambda v: tuple(decode(v["v"])),
-    "set": lambda v: set(decode(v["v"])),
-    "frozenset": lambda v: frozenset(decode(v["v"])),
+    "tuple": lambda v: decode(v["v"]),  # a value: a list, as omegaml gives tuples back
+    "set": lambda v: {decode_key(item) for item in v["v"]},
+    "frozenset": lambda v: frozenset(decode_key(item) for item in v["v"]),
     "bytearray": lambda v: bytearray(v["v"]),
     "complex": lambda v: complex(*v["v"]),
     "decimal": lambda v: decimal.Decimal(v["v"]),
@@ -468,6 +516,6 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "time": _dec_time,
     "timedelta": lambda v: dt.timedelta(*v["v"]),
     "dict": _dec_dict,
-    "np": _dec_np,
-    "ndarray": _dec_ndarray,
+    "np": lambda v: _plain(_dec_np(v)),  # written by version 1 only
+    "ndarray": lambda v: _plain(_dec_ndarray(v)),
 }

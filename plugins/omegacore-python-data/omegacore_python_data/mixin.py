@@ -53,19 +53,20 @@ class PythonDataMixin(_Base):
         return backend.get(name, version=version, meta=meta, **kwargs)
 
     def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> Any:
-        """The data of any stored object as plain python (``store.get(name, force_python=True)``).
+        """The data of a stored object as plain python (``store.get(name, force_python=True)``).
 
-        python.data: the list of stored objects; other kinds with a collection: its
-        documents as dicts without ``_id``; kinds with a GridFS file: the file's bytes.
+        What omegaml 0.18 gives, kind by kind: ``python.data`` the object put last;
+        ``pandas.dfrows`` the rows as dicts of column values (without the internal
+        ``_id``, ``_idx#...`` and ``_om#...`` fields omegaml shows); model and HDF files a
+        readable file. A kind provides it with a backend method
+        ``get_object_as_python(meta, version=-1)``; for other kinds, as in omegaml, it is
+        a TypeError.
         """
-        if meta.kind == KIND:
-            return self.get_backend_bykind(KIND).get(meta.name, version=version, meta=meta)
-        if meta.collection:
-            return list(self.mongodb[meta.collection].find({}, {"_id": 0}))
-        if meta.gridfile_id is not None:
-            with self.gridfs_bucket.open_download_stream(meta.gridfile_id) as stream:
-                return stream.read()
-        raise TypeError(
-            f"{meta.name!r} (kind {meta.kind!r}) has neither a collection nor a GridFS file, "
-            "so it has no raw python form; read it with store.get(name)"
-        )
+        backend = self.get_backend_bykind(meta.kind)
+        as_python = getattr(backend, "get_object_as_python", None)
+        if as_python is None:
+            raise TypeError(
+                f"cannot return kind {meta.kind} as a python object ({meta.name!r}); read it "
+                "with store.get(name)"
+            )
+        return as_python(meta, version=version)

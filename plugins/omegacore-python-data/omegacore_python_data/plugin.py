@@ -19,6 +19,7 @@ def omega_kinds() -> list[KindSpec]:
             "omegacore_python_data.backend:Backend",
             types=("builtins.dict", "builtins.list", "builtins.tuple", "numpy.ndarray"),
             priority=10,
+            selected_by=("as_pydata",),
             description="dict/list/tuple (ndarray with as_pydata=True) as documents",
         )
     ]

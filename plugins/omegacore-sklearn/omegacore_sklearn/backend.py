@@ -131,6 +131,13 @@ class Backend(BaseBackend):
             staged.put_file(buffer, ext="joblib")
         return staged.meta
 
+    def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> Any:
+        """The stored joblib file, readable (``.read()``), as omegaml's force_python gives it.
+
+        Nothing is unpickled: this is the way to copy a model's bytes without loading it.
+        """
+        return self.open_file(meta)
+
     def get(
         self, name: str, version: int = -1, meta: MetadataBase | None = None, **kwargs: Any
     ) -> Any:

@@ -113,6 +113,16 @@ def test_identical_predictions(models: OmegaStore, which: str) -> None:
                                       model.named_steps["scale"].mean_)
 
 
+def test_force_python_gives_the_joblib_file(models: OmegaStore) -> None:
+    """As omegaml: force_python returns the stored file, readable, without unpickling."""
+    model = LinearRegression().fit([[0.0], [1.0]], [1.0, 3.0])
+    models.put(model, "lr")
+    stream = models.get("lr", force_python=True)
+    data = stream.read()
+    assert data == models.get_object_as_python(models.metadata("lr")).read()
+    assert joblib.load(io.BytesIO(data)).coef_.tolist() == model.coef_.tolist()
+
+
 def test_unfitted_pipeline_round_trips(models: OmegaStore) -> None:
     pipe = Pipeline([("scale", StandardScaler()), ("logreg", LogisticRegression(C=0.5))])
     models.put(pipe, "unfitted")

@@ -4,11 +4,16 @@ Installing this distribution adds pytest fixtures (``omega_mongo_url``, ``omega_
 ``omega_store_factory``) that run against a real MongoDB-wire server, and base test classes
 that a kind plugin subclasses to prove it keeps the store's promises.
 ``MixinConformance`` does the same for store mixins: composition in any order, keywords
-forwarded, ``super()`` called.
+forwarded, ``super()`` called; ``NameSyntaxConformance`` for plugins that give names a
+syntax. ``CrashConformance`` and ``AppendConformance`` are opt-in suites for kinds: puts
+killed with SIGKILL, and appends from several processes at once.
 """
 
 from omegacore_testing.conformance import KindConformance, data_footprint
+from omegacore_testing.crash import AppendConformance, CrashConformance
 from omegacore_testing.mixins import MixinConformance
+from omegacore_testing.names import NameSyntaxConformance
 
 __all__ = ["KindConformance", "data_footprint"]
-__all__ += ["MixinConformance"]
+__all__ += ["AppendConformance", "CrashConformance", "MixinConformance",
+            "NameSyntaxConformance"]

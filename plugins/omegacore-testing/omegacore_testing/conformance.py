@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 import pytest
 
 from omegacore import OmegaStore
+from omegacore.errors import PluginHookError
 from omegacore.journal import JOURNAL_COLLECTION
 from omegacore.settings import METADATA_COLLECTION
-from omegacore_testing.faults import InjectedFault, fail_before_commit
+from omegacore_testing.faults import fail_before_commit
 
 #: names that must round-trip: spaces, unicode, slashes, dots, a very long name
 ODD_NAMES = (
@@ -136,7 +137,8 @@ class KindConformance:
         self.put(kind_store, self.make_object(0), "kept")
         before = data_footprint(kind_store)
         meta_before = kind_store.metadata("kept")
-        with fail_before_commit(kind_store), pytest.raises(InjectedFault):
+        with fail_before_commit(kind_store), \
+                pytest.raises(PluginHookError, match="injected failure"):
             self.put(kind_store, self.make_object(1), "kept", replace=True)
         self.assert_same(self.make_object(0), kind_store.get("kept"))
         assert data_footprint(kind_store) == before

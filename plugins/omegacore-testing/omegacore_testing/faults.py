@@ -29,7 +29,8 @@ def fail_before_commit(store: OmegaStore, *names: str) -> Iterator[None]:
 
     The fault is raised from ``omega_before_commit``, so a put writes everything and then
     fails just before its metadata would switch: the store must remove what it wrote and
-    leave the previous object unchanged.
+    leave the previous object unchanged. The put raises ``omegacore.errors.PluginHookError``
+    (a plugin's hook failed) with the ``InjectedFault`` as its cause.
     """
     plugin = _FailBeforeCommit(set(names) or None)
     registered = store.plugins.register(plugin, name=f"omegacore-testing-fault-{id(plugin)}")

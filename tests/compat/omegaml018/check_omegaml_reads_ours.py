@@ -18,6 +18,7 @@ if any object reads differently in omegaml.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -63,6 +64,11 @@ def objects() -> list[tuple[str, str, Callable[[OmegaStore], Any]]]:
         store.put(pd.DataFrame({"a": [1, 2]}), "frame_appended")
         return store.put(pd.DataFrame({"a": [3]}, index=[7]), "frame_appended", append=True)
 
+    def registered(store: OmegaStore) -> Any:
+        store.mongodb["ext_events"].insert_many([{"user": {"id": 1}, "n": 1},
+                                                 {"user": {"id": 2}, "n": 2}])
+        return store.put(store.mongodb["ext_events"], "raw_registered")
+
     def pydata(store: OmegaStore) -> Any:
         store.put({"k": 1, "tags": ["a"]}, "pydict")
         return store.put({"k": 2, "tags": ["a", "b"]}, "pydict")
@@ -97,6 +103,12 @@ def objects() -> list[tuple[str, str, Callable[[OmegaStore], Any]]]:
         ("data/", "pylistoflists", lambda s: s.put([[1, 2], [3, 4]], "pylistoflists")),
         ("data/", "model_in_datasets", lambda s: s.put(model(), "model_in_datasets")),
         ("models/", "regression", lambda s: s.put(model(), "regression")),
+        ("data/", "raw_dicts", lambda s: s.put([{"a": 1, "b": {"c": 2}}, {"a": 3, "b": {"c": 4}}],
+                                               "raw_dicts", as_raw=True)),
+        ("data/", "raw_registered", registered),
+        ("data/", "files/blob.bin", lambda s: s.put(io.BytesIO(bytes(range(256)) * 3000),
+                                                    "files/blob.bin")),
+        ("models/", "generic", lambda s: s.put(model(), "generic", kind="python.model")),
     ]
     try:
         import polars as pl

@@ -17,7 +17,7 @@ pandas and bson. A record is plain data that bson's extended JSON keeps exactly
 ``expect(record)`` rebuilds the value the record describes, and ``assert_same(got, record)``
 compares exactly: dtypes, index, names and values, with two allowances that are pandas'
 and not a store's: a RangeIndex equals an int64 Index of the same labels (pandas'
-``equiv``), and labels that are all strings get the running pandas' string dtype.
+``equiv``), and labels recorded as ``str`` get the running pandas' string dtype.
 """
 
 from __future__ import annotations
@@ -162,16 +162,16 @@ def _rebuild(values: list, dtype: str) -> Any:
 def expect_index(rec: dict[str, Any]) -> pd.Index:
     """The index a record describes.
 
-    Labels that are all strings get this pandas' default dtype for strings (pandas 2:
-    object, pandas 3: str): that is a difference of pandas versions, not of stores.
-    Columns of data keep the recorded dtype exactly (an object column stays object).
+    Labels recorded as pandas 3's ``str`` get this pandas' default dtype for strings
+    (pandas 2: object): that is a difference of pandas versions, not of stores. Labels
+    recorded as ``object`` stay object, like columns: omegaml gives object indexes.
     """
     if rec["kind"] == "range":
         return pd.RangeIndex(rec["start"], rec["stop"], rec["step"], name=rec["name"])
     if rec["kind"] == "multi":
         return pd.MultiIndex.from_arrays([expect_index(level) for level in rec["levels"]],
                                          names=rec["names"])
-    if rec["dtype"] in ("object", "str") and rec["values"] \
+    if rec["dtype"] == "str" and rec["values"] \
             and all(isinstance(v, str) for v in rec["values"]):
         return pd.Index(rec["values"], name=rec["name"])
     values = _rebuild(rec["values"], rec["dtype"])

@@ -4,7 +4,8 @@ The fixture (omegaml-0.18.json.gz, written by make_fixture.py with omegaml in it
 virtualenv) holds the database and, for each object and a few get arguments, what
 omegaml's own ``get`` returned. Each case restores the database and compares our
 ``get`` exactly: dtypes, index, names and values. Cases that differ today, and kinds not
-installed yet, are strict xfails: the mark must go when the difference is fixed.
+installed yet, are strict xfails: the mark must go when the difference is fixed. Cases
+with a deliberate difference (docs/compatibility.md) are compared after taking it out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from omegaml018_loader import read_fixture, restore_fixture  # noqa: E402
-from omegaml018_values import assert_same  # noqa: E402
+from omegaml018_values import assert_same, expect_index  # noqa: E402
 
 from omegacore import OmegaStore  # noqa: E402
 
@@ -40,23 +41,8 @@ _NO_REVISIONS = "no revisions plugin: revision=/changeset= are taken for column 
 
 #: what differs today, by case id; each mark must go when the difference is fixed
 XFAIL: dict[str, str] = {
-    "data/files/blob.bin": "kind python.file is not installed (no plugin provides it yet)",
-    "data/files/data.csv": "kind python.file is not installed (no plugin provides it yet)",
-    "models/generic": "kind python.model is not installed (no plugin provides it yet)",
-    "data/raw_dicts": _NO_RAWDICT,
-    "data/raw_registered": _NO_RAWDICT,
-    "data/raw_dicts(raw=True)": _NO_RAWDICT,
-    "data/frame_appended": _OBJECT_STR,
-    "data/frame_basic": _OBJECT_STR,
-    "data/frame_basic(i__gte=3)": _OBJECT_STR,
-    "data/frame_objnone": _OBJECT_STR,
-    "data/grouped": _OBJECT_STR,
-    "data/hdf_frame": _OBJECT_STR,
-    "data/series_str": _OBJECT_STR,
     "data/frame_oddcols": ("omegaml returns the stored column name 'a_b' for a column put as "
                            "'a.b'; we return 'a.b' (kind_meta maps it back)"),
-    "data/pydict(filter={'data.k': 2})": ("filter={'data.k': ...} (omegaml's field path) "
-                                          "matches nothing; only plain field names work"),
     "data/revised": ("no revisions plugin: the current state shows omegaml's internal "
                      "columns _delete_ and _om#revision"),
     "data/revised(revision=0)": _NO_REVISIONS,
@@ -73,6 +59,29 @@ XFAIL: dict[str, str] = {
 }
 
 
+_GROUP_ORDER = ("the fixture's record lists the row fields as sales, price while its stored "
+                "documents hold price, sales (omegaml writes them in set order, which depends "
+                "on PYTHONHASHSEED); omegaml 0.18 reading this database gives price, sales too")
+XFAIL["data/grouped"] = _GROUP_ORDER
+
+
+def _omegamls_columns(got: Any, case: dict[str, Any]) -> Any:
+    """Our frame restricted to the columns omegaml gave (the first document's keys)."""
+    columns = expect_index(case["value"]["columns"])
+    assert set(columns) < set(got.columns), "omegaml's columns are a subset of ours"
+    return got[list(columns)]
+
+
+_ALL_KEYS = ("rawdict: every key of every document is a column; omegaml takes the first "
+             "document's keys only, dropping later keys (docs/compatibility.md)")
+#: deliberate differences (docs/compatibility.md), compared after taking the difference out
+DELIBERATE: dict[str, tuple[str, Callable[[Any, dict[str, Any]], Any]]] = {
+    "data/raw_dicts": (_ALL_KEYS, _omegamls_columns),
+    "data/raw_dicts(raw=True)": (_ALL_KEYS, _omegamls_columns),
+    "data/raw_registered": (_ALL_KEYS, _omegamls_columns),
+}
+
+
 def _param(case: dict[str, Any]) -> Any:
     cid = case_id(case)
     marks = [pytest.mark.xfail(strict=True, reason=XFAIL[cid])] if cid in XFAIL else []
@@ -85,6 +94,9 @@ def test_get_returns_what_omegaml_returned(case: dict[str, Any], omega_database_
     restore_fixture(omega_database_url)
     store = store_factory(prefix=case["prefix"])
     got = store.get(case["name"], **case["kwargs"])
+    deliberate = DELIBERATE.get(case_id(case))
+    if deliberate is not None:
+        got = deliberate[1](got, case)
     assert_same(got, case["value"])
 
 

@@ -1,0 +1,3 @@
+"""omegacore-pandas-rawdict: raw documents read as DataFrames (kind ``pandas.rawdict``)."""
+
+KIND = "pandas.rawdict"

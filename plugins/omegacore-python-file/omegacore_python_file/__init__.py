@@ -1,0 +1,3 @@
+"""omegacore-python-file: files and file-like objects in GridFS (kind ``python.file``)."""
+
+KIND = "python.file"

@@ -1,0 +1,3 @@
+"""omegacore-python-model: any model through a serializer/loader pair (kind ``python.model``)."""
+
+KIND = "python.model"
