@@ -34,6 +34,7 @@ from omegacore.errors import (
     UnsafePattern,
 )
 from omegacore.hookspecs import hookimpl, hookspec
+from omegacore.mixin import StoreMixin
 from omegacore.plugins import PluginRegistry
 from omegacore.specs import (
     FileFormat,
@@ -76,6 +77,7 @@ __all__ = [
     "PluginRegistry",
     "ReadResult",
     "StagedPut",
+    "StoreMixin",
     "hookimpl",
     "hookspec",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bson import ObjectId
@@ -30,6 +30,7 @@ from pymongo.errors import ConnectionFailure
 from omegacore import settings
 from omegacore.documents import Locations
 from omegacore.errors import ConcurrentPutError, EntryLost, PutInterrupted
+from omegacore.gridfile import write_file
 from omegacore.journal import (
     ROWID_FIELD,
     Entry,
@@ -53,13 +54,15 @@ _SLICE = 8 * 1024 * 1024
 _CONNECTION_ERRORS = (ConnectionFailure,)
 
 
-def _write_buffer(upload: Any, data: Buffer) -> None:
-    if isinstance(data, bytes):
-        upload.write(data)
-        return
-    view = memoryview(data).cast("B")
-    for start in range(0, len(view), _SLICE):
-        upload.write(view[start : start + _SLICE].tobytes())
+def _pieces(data: Buffer | BinaryIO | Iterable[Buffer]) -> Iterator[Buffer]:
+    """The bytes of ``data`` (bytes-like, readable, or an iterable of bytes-like) in order."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        yield data
+    elif hasattr(data, "read"):
+        while chunk := data.read(_SLICE):
+            yield chunk
+    else:
+        yield from data
 
 
 def merge_ranges(ranges: Iterable[Sequence[int]]) -> list[list[int]]:
@@ -259,23 +262,16 @@ class StagedPut:
     ) -> ObjectId:
         """Write a GridFS file: bytes-like data, a readable file, or an iterable of chunks.
 
-        Bytes-like objects (``memoryview`` of an array, say) are written in slices, so at
-        most one slice is copied at a time. ``primary`` makes it the object's ``gridfile``;
-        otherwise it is a further file (``storage.files``), e.g. one per appended part.
+        The data is sent in batches of chunks (``omegacore.gridfile``), so at most about
+        8 MiB of it is held at a time beyond what the caller holds. ``primary`` makes it the
+        object's ``gridfile``; otherwise it is a further file (``storage.files``), e.g. one
+        per appended part.
         """
         key = self.store.new_data_key(self.name, ext)
         file_id = ObjectId()
         self._record(files=[file_id])
         self._created_files.append(file_id)
-        with self.store.gridfs_bucket.open_upload_stream_with_id(file_id, key) as upload:
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                _write_buffer(upload, data)
-            elif hasattr(data, "read"):
-                while chunk := data.read(_SLICE):
-                    upload.write(chunk)
-            else:
-                for chunk in data:
-                    _write_buffer(upload, chunk)
+        write_file(self.store.mongodb, self.store.fs_collection, file_id, key, _pieces(data))
         if primary:
             self.meta.gridfile = GridFSProxy(
                 grid_id=file_id, db_alias=self.store.dbalias,

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from omegacore import StoreMixin
+
 if TYPE_CHECKING:
     from omegacore import MetadataBase
-    from omegacore.store import OmegaStore
-
-    _Base = OmegaStore
-else:
-    _Base = object
 
 
-class NDArrayMixin(_Base):
+class NDArrayMixin(StoreMixin):
     """Adds ``put_ndarray_as_hdf``; overrides nothing, so it needs no ``super()`` call."""
 
     def put_ndarray_as_hdf(

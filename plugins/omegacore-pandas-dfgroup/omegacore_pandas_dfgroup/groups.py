@@ -513,7 +513,8 @@ def build_group_query(criteria: Mapping[Hashable, Any] | None, layout: GroupLayo
         key_probe = collection_probe(collection)
 
         def row_probe(query: dict[str, Any]) -> bool:
-            return key_probe({DATA_FIELD: {"$elemMatch": query}})  # type: ignore[misc]
+            assert key_probe is not None
+            return key_probe({DATA_FIELD: {"$elemMatch": query}})
 
     ensure_no_operators(dict(criteria), where, trusted=trusted)
     key_layout, row_layout = layout.key_layout(), layout.row_layout()
@@ -785,13 +786,13 @@ def decode_rows(data: bytes, specs: Sequence[FieldSpec], fast: bool = True
                 if not spec.codec.fixed_readable:
                     break
                 raw.setdefault(spec.field, (BSON_NULL, None))  # no field: all missing
-                part = spec.codec.from_fixed(raw, n)
+                part = spec.codec.from_fixed(raw, n)  # type: ignore[arg-type]
                 if part is None:
                     break
                 parts.append(part)
             rowid = raw.get(ROWID_FIELD)
-            ok = rowid is not None and rowid[0] in (BSON_INT32, BSON_INT64)
-            if len(parts) == len(specs) and ok and rowid[1] is not None:
+            if rowid is not None and rowid[0] in (BSON_INT32, BSON_INT64) and \
+                    rowid[1] is not None and len(parts) == len(specs):
                 return rowid[1].astype(np.int64), parts, True
     docs = bson.decode_all(data, CODEC_OPTIONS)
     fields = [f for spec in specs for f in spec.codec.fields] + [ROWID_FIELD]

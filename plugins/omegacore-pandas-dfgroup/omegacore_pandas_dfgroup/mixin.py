@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+from omegacore import StoreMixin
+
 KIND = "pandas.dfgroup"
 
 
-class DataFrameGroupMixin:
+class DataFrameGroupMixin(StoreMixin):
     """Adds ``put_dataframe_as_dfgroup``, ``get_dataframe_dfgroup`` and ``rebuild_params``."""
 
     def put_dataframe_as_dfgroup(
@@ -26,7 +28,7 @@ class DataFrameGroupMixin:
         Replaces a stored object of that name unless ``append=True``. Goes through
         ``store.put`` so that before/after-put hooks see it; returns the metadata.
         """
-        return self.put(  # type: ignore[attr-defined]
+        return self.put(
             obj, name, attributes=attributes, kind=KIND, groupby=groupby, **kwargs
         )
 
@@ -45,14 +47,14 @@ class DataFrameGroupMixin:
         """
         from omegacore.errors import DoesNotExist
 
-        meta = self.metadata(name)  # type: ignore[attr-defined]
+        meta = self.metadata(name)
         if meta is None:
             raise DoesNotExist(f"{name!r} does not exist in {self!r}")
         if meta.kind != KIND:
             raise TypeError(
                 f"{name!r} is stored as {meta.kind}, not as {KIND}; use store.get({name!r})"
             )
-        backend = self.get_backend_bykind(KIND)  # type: ignore[attr-defined]
+        backend = self.get_backend_bykind(KIND)
         return backend.get(name, version=version, meta=meta, kwargs=kwargs, **criteria)
 
     def rebuild_params(self, kwargs: Mapping[Hashable, Any] | None, collection: Any
@@ -63,11 +65,14 @@ class DataFrameGroupMixin:
         become ``_data: {$elemMatch: {...}}`` (documents holding at least one such row).
         ``collection`` is the object's collection or its name.
         """
+        from omegacore_pandas_dfgroup.backend import DataFrameGroupBackend
+
         coll = collection if hasattr(collection, "find_one") else (
-            self.mongodb[collection]  # type: ignore[attr-defined]
+            self.mongodb[collection]
         )
-        found = self.list(  # type: ignore[attr-defined]
+        found = self.list(
             kind=KIND, raw=True, hidden=True, include_temp=True, filter={"collection": coll.name}
         )
-        backend = self.get_backend_bykind(KIND)  # type: ignore[attr-defined]
+        backend = self.get_backend_bykind(KIND)
+        assert isinstance(backend, DataFrameGroupBackend)
         return backend.group_filter(kwargs, coll, meta=found[0] if found else None)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+from omegacore import StoreMixin
+
 KIND = "pandas.dfrows"
 
 
-class DataFrameRowsMixin:
+class DataFrameRowsMixin(StoreMixin):
     """Adds ``put_dataframe_as_documents`` and ``get_dataframe_documents`` to the store."""
 
     def put_dataframe_as_documents(
@@ -36,7 +38,7 @@ class DataFrameRowsMixin:
 
         Goes through ``store.put`` so that before/after-put hooks see it.
         """
-        return self.put(  # type: ignore[attr-defined]
+        return self.put(
             obj, name, attributes=attributes, kind=KIND, append=append, index=index,
             timestamp=timestamp, chunksize=chunksize, ensure_compat=ensure_compat, **kwargs,
         )
@@ -62,14 +64,14 @@ class DataFrameRowsMixin:
         """
         from omegacore.errors import DoesNotExist
 
-        meta = self.metadata(name)  # type: ignore[attr-defined]
+        meta = self.metadata(name)
         if meta is None:
             raise DoesNotExist(f"{name!r} does not exist in {self!r}")
         if meta.kind not in ("pandas.dfrows", "pandas.serows"):
             raise TypeError(
                 f"{name!r} is stored as {meta.kind}, not as rows; use store.get({name!r})"
             )
-        backend = self.get_backend_bykind(meta.kind)  # type: ignore[attr-defined]
+        backend = self.get_backend_bykind(meta.kind)
         return backend.get(
             name, version=version, meta=meta, columns=columns, lazy=lazy, filter=filter,
             is_series=is_series, chunksize=chunksize, trusted=trusted, **kwargs,

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from omegacore import StoreMixin
 from omegacore.errors import DoesNotExist
 
 from omegacore_pandas_hdf import KIND
 
 if TYPE_CHECKING:
     from omegacore.documents import MetadataBase
-    from omegacore.store import OmegaStore
-
-    _Base = OmegaStore
-else:
-    _Base = object
 
 
-class PandasHdfMixin(_Base):
+class PandasHdfMixin(StoreMixin):
     """Adds ``put_pyobj_as_hdf`` and ``get_dataframe_hdf``; overrides nothing."""
 
     def put_pyobj_as_hdf(

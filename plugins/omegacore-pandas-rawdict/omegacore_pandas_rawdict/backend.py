@@ -17,7 +17,6 @@ This module imports pandas only when reading, so asking it about every dict put 
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import bson
@@ -26,6 +25,7 @@ from bson.errors import InvalidDocument
 from bson.raw_bson import RawBSONDocument
 from omegacore import BaseBackend, MetadataBase
 from omegacore.filters import all_of
+from omegacore.rawbson import with_rowid
 from omegacore.validation import check_flag, check_options
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
@@ -70,10 +70,6 @@ def _encode(docs: list[dict[str, Any]]) -> list[RawBSONDocument]:
     return out
 
 
-def _with_rowid(doc: RawBSONDocument, rowid: int) -> RawBSONDocument:
-    element = b"\x12" + ROWID_FIELD.encode() + b"\x00" + struct.pack("<q", rowid)
-    body = doc.raw[4:-1] + element
-    return RawBSONDocument(struct.pack("<i", len(body) + 5) + body + b"\x00")
 
 
 class Backend(BaseBackend):
@@ -132,15 +128,15 @@ class Backend(BaseBackend):
                 coll = staged.use_external_collection(previous["collection"])
                 _insert_undoably(staged, coll, encoded)
                 return staged.meta
-            coll = staged.append_target() if append else None
-            if coll is None:
-                coll = staged.new_collection()
+            target = staged.append_target() if append else None
+            if target is None:
+                target = staged.new_collection()
                 if encoded:
-                    coll.insert_many(encoded, ordered=True)
+                    target.insert_many(encoded, ordered=True)
             elif encoded:
                 start = staged.reserve_rows(len(encoded))
-                coll.insert_many([_with_rowid(doc, start + i) for i, doc in enumerate(encoded)],
-                                 ordered=True)
+                target.insert_many([with_rowid(doc, start + i) for i, doc in enumerate(encoded)],
+                                   ordered=True)
         return staged.meta
 
     def _register(self, collection: Collection, name: str,

@@ -8,16 +8,14 @@ Each put stores its object as one document ``{"_id": ObjectId, "data": <object>}
 
 from __future__ import annotations
 
-import struct
 import sys
 from typing import Any
 
 import bson
 from bson.objectid import ObjectId
-from bson.raw_bson import RawBSONDocument
 from omegacore import BaseBackend, MetadataBase
 from omegacore.filters import all_of
-from omegacore.journal import ROWID_FIELD
+from omegacore.rawbson import with_rowid
 from omegacore.validation import check_flag
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
@@ -155,8 +153,8 @@ class Backend(BaseBackend):
                 coll = staged.new_collection()
             start = staged.reserve_rows(len(docs))
             if docs:
-                coll.insert_many([with_rowid(doc, start + i) for i, doc in enumerate(docs)],
-                                 ordered=True)
+                numbered = [with_rowid(doc, start + i, RAW_OPTIONS) for i, doc in enumerate(docs)]
+                coll.insert_many(numbered, ordered=True)
             if keys:
                 coll.create_index(keys, **index_options)
             staged.meta.objid = ids[-1] if ids else None
@@ -271,9 +269,3 @@ def read_objects(coll: Collection, query: dict[str, Any]) -> list[Any]:
     return out
 
 
-def with_rowid(doc: RawBSONDocument, rowid: int) -> RawBSONDocument:
-    """``doc`` with its row id (``_om#rowid``, int64) appended, without decoding it."""
-    element = b"\x12" + ROWID_FIELD.encode() + b"\x00" + struct.pack("<q", rowid)
-    body = doc.raw[4:-1] + element
-    return RawBSONDocument(struct.pack("<i", len(body) + 5) + body + b"\x00",
-                           codec_options=RAW_OPTIONS)

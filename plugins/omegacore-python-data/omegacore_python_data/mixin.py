@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from omegacore import StoreMixin
+
 from omegacore_python_data import KIND
 
 if TYPE_CHECKING:
     from omegacore import MetadataBase
-    from omegacore.store import OmegaStore
-
-    _Base = OmegaStore
-else:
-    _Base = object
 
 
-class PythonDataMixin(_Base):
+class PythonDataMixin(StoreMixin):
     """Adds ``put_pyobj_as_document``, ``get_python_data`` and ``get_object_as_python``.
 
     Overrides nothing of the store, so it needs no ``super()`` calls.

@@ -15,6 +15,7 @@ import pytest
 from bson import ObjectId
 from omegacore import OmegaStore
 from omegacore.errors import NoKindForObject
+from omegacore.gridfile import BATCH_BYTES
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import CrashConformance
 
@@ -147,14 +148,11 @@ def test_reads_files_written_by_omegaml(store: OmegaStore) -> None:
 
 
 #: what pymongo's GridFS upload buffers before it sends chunks (its MAX_MESSAGE_SIZE)
-UPLOAD_BUFFER = 48 * 1024 * 1024
-
-
 def test_large_files_are_streamed(store: OmegaStore, tmp_path: Path) -> None:
     """A file larger than every buffer on the way never sits whole in memory.
 
-    A put holds at most pymongo's GridFS upload buffer (chunk documents, then the insert
-    message built from them); a get holds a batch of chunks (4 MiB) and its copies.
+    A put holds a batch of chunk documents (``omegacore.gridfile.BATCH_BYTES``, 8 MiB) and
+    the insert message built from them; a get holds a batch of chunks (4 MiB) and its copies.
     """
     size = 128 * 1024 * 1024
     path = tmp_path / "big.bin"
@@ -179,7 +177,7 @@ def test_large_files_are_streamed(store: OmegaStore, tmp_path: Path) -> None:
         tracemalloc.stop()
     assert read.hexdigest() == digest.hexdigest()
     assert store.fs.get(store.metadata("big").gridfile_id).length == size
-    assert put_peak < 2.5 * UPLOAD_BUFFER < size, f"put held {put_peak:,} of {size:,} bytes"
+    assert put_peak < 4 * BATCH_BYTES < size, f"put held {put_peak:,} of {size:,} bytes"
     assert get_peak < 16 * 1024 * 1024, f"get held {get_peak:,} bytes of a {size:,} byte file"
 
 

@@ -175,7 +175,9 @@ class CrashConformance:
         with killed_put(crash_store, self.make_object(1), "held",
                         {**self.put_kwargs, "replace": True}, "hold"):
             pass
-        assert crash_store.metadata("held").to_mongo() == meta.to_mongo()
+        after = crash_store.metadata("held")
+        assert after is not None and meta is not None
+        assert after.to_mongo() == meta.to_mongo()
         self.assert_same(self.make_object(0), crash_store.get("held"))
         assert journal_entries(crash_store, "held"), "the killed put left no journal entry"
         self._put(crash_store, self.make_object(2), "held")  # the next write cleans up
