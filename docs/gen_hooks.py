@@ -39,7 +39,7 @@ def render() -> str:
         signature = str(inspect.signature(func)).replace("'", "")
         flags = " *(firstresult)*" if opts.get("firstresult") else ""
         doc = inspect.cleandoc(func.__doc__ or "")
-        parts.append(f"## `{name}`{flags}\n\n```python\ndef {name}{signature}\n```\n\n{doc}\n")
+        parts.append(f"## `{name}`{flags}\n\n```python\ndef {name}{signature}: ...\n```\n\n{doc}\n")
     return "\n".join(parts)
 
 

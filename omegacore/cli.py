@@ -1,27 +1,31 @@
-"""The ``omegacore`` command line: plugins, objects and the embedded server.
+"""The omegacore command line: stored objects, files, plugins and the embedded server.
 
-Plugins add their own sub-commands through the ``omega_cli_commands`` hook (for
-example ``omegacore put`` and ``omegacore get`` come with the pandas.dfrows plugin).
+Global options (--mongo-url, --bucket, --prefix, --json, --traceback) may stand before
+or after the sub-command. Plugins add sub-commands through the omega_cli_commands hook
+and file formats for put and get through omega_file_formats. A problem is reported in
+one line on stderr, with an exit code that says what kind of problem it is (see
+EXIT_CODES in omegacore.cli_support and docs/cli.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from omegacore import specs
+from omegacore import cli_objects, cli_server, specs
+from omegacore.cli_support import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    explain,
+)
 from omegacore.plugins import MIXIN_HOOKS, PluginRegistry
-
-
-def _store(args: argparse.Namespace, plugins: PluginRegistry) -> Any:
-    from omegacore.store import OmegaStore
-
-    return OmegaStore(
-        mongo_url=args.mongo_url, bucket=args.bucket, prefix=args.prefix, plugins=plugins
-    )
 
 
 def _cmd_plugins(args: argparse.Namespace, plugins: PluginRegistry) -> int:
@@ -109,105 +113,113 @@ def _cmd_plugins(args: argparse.Namespace, plugins: PluginRegistry) -> int:
     return 1 if failed else 0
 
 
-def _cmd_list(args: argparse.Namespace, plugins: PluginRegistry) -> int:
-    store = _store(args, plugins)
-    for name in store.list(args.pattern, kind=args.kind, hidden=args.all, include_temp=args.all):
-        print(name)
-    return 0
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error that says where to find help."""
+
+    def error(self, message: str) -> Any:  # argparse's signature returns NoReturn
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _cmd_info(args: argparse.Namespace, plugins: PluginRegistry) -> int:
-    store = _store(args, plugins)
-    meta = store.metadata(args.name)
-    if meta is None:
-        print(f"{args.name!r} does not exist", file=sys.stderr)
-        return 1
-    print(json.dumps(meta.to_mongo().to_dict(), indent=2, default=str))
-    return 0
+def _add_global_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """The options every command accepts; on sub-commands they keep what the top set."""
 
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
 
-def _cmd_drop(args: argparse.Namespace, plugins: PluginRegistry) -> int:
-    from omegacore.errors import DoesNotExist
-
-    store = _store(args, plugins)
-    try:
-        if args.pattern:
-            result = store.drop(pattern=args.name, force=args.force, report=True)
-        else:
-            result = store.drop(args.name, force=args.force, report=True)
-    except DoesNotExist as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    assert isinstance(result, dict)
-    for name, dropped in result.items():
-        print(f"{'dropped' if dropped else 'not found'} {name}")
-    return 0
-
-
-def _cmd_server(args: argparse.Namespace, plugins: PluginRegistry) -> int:
-    from omegacore import server
-
-    if args.action == "start":
-        state = server.start_server()
-        print(f"running  {state['url']}  pid {state['pid']}  data {state['storage_path']}")
-    elif args.action == "stop":
-        print("stopped" if server.stop_server() else "not running")
-    else:
-        status = server.server_status()
-        if status is None:
-            print("not running")
-            return 3
-        print(f"running  {status['url']}  pid {status['pid']}  data {status['storage_path']}")
-    return 0
+    options: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+        (("--mongo-url",), {"default": default(None), "metavar": "URL",
+                            "help": "MongoDB URL (default: OMEGA_MONGO_URL, else the "
+                                    "embedded server)"}),
+        (("--bucket",), {"default": default(None), "help": "bucket (default: omegaml)"}),
+        (("--prefix",), {"default": default(None),
+                         "help": "name prefix such as data/ or models/ (default: names "
+                                 "are paths, prefix and name together)"}),
+        (("--json",), {"action": "store_true", "default": default(False),
+                       "help": "print results as JSON"}),
+        (("--traceback",), {"action": "store_true", "default": default(False),
+                            "help": "show the traceback of an internal error"}),
+    ]
+    for flags, kwargs in options:
+        try:
+            parser.add_argument(*flags, **kwargs)
+        except argparse.ArgumentError:
+            pass  # a plugin's command defines the option itself
 
 
 def build_parser(plugins: PluginRegistry) -> argparse.ArgumentParser:
     """The argument parser, including the sub-commands plugins add."""
-    parser = argparse.ArgumentParser(prog="omegacore", description=__doc__.splitlines()[0])
-    parser.add_argument("--mongo-url", help="MongoDB URL (default: OMEGA_MONGO_URL or embedded)")
-    parser.add_argument("--bucket", default=None, help="bucket (default: omegaml)")
-    parser.add_argument("--prefix", default="", help="name prefix, e.g. data/ or models/")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(
+        prog="omegacore",
+        description=(__doc__ or "").split("\n\n")[0].replace("\n", " "),
+        epilog="exit codes: " + "; ".join(f"{c} {t}" for c, t in sorted(EXIT_CODES.items())),
+    )
+    _add_global_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
 
     cmd = sub.add_parser("plugins", help="list installed plugins, kinds, mixins, load errors")
-    cmd.add_argument("--json", action="store_true", help="print as JSON")
     cmd.add_argument("--check", action="store_true",
                      help="also import every backend and mixin and report what fails")
     cmd.set_defaults(func=_cmd_plugins, needs_store=False)
 
-    cmd = sub.add_parser("list", help="list stored objects")
-    cmd.add_argument("pattern", nargs="?", default=None, help="unix pattern, e.g. 'sales/*'")
-    cmd.add_argument("--kind", default=None, help="only objects of this kind")
-    cmd.add_argument("--all", action="store_true", help="include hidden and temporary names")
-    cmd.set_defaults(func=_cmd_list, needs_store=False)
-
-    cmd = sub.add_parser("info", help="print an object's metadata as JSON")
-    cmd.add_argument("name")
-    cmd.set_defaults(func=_cmd_info, needs_store=False)
-
-    cmd = sub.add_parser("drop", help="drop an object (or every object matching a pattern)")
-    cmd.add_argument("name", help="the object's name (a pattern with --pattern)")
-    cmd.add_argument("--pattern", action="store_true",
-                     help="NAME is a unix pattern such as 'reports/*'")
-    cmd.add_argument("--force", action="store_true", help="succeed if nothing matches")
-    cmd.set_defaults(func=_cmd_drop, needs_store=False)
-
-    cmd = sub.add_parser("server", help="manage the embedded default server")
-    cmd.add_argument("action", choices=["start", "stop", "status"])
-    cmd.set_defaults(func=_cmd_server, needs_store=False)
-
+    cli_objects.add_commands(sub, plugins)
+    cli_server.add_commands(sub)
     plugins.call_each("omega_cli_commands", subparsers=sub)
+    for command in {id(p): p for p in sub.choices.values()}.values():
+        _add_global_options(command, top=False)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    plugins = PluginRegistry()
-    parser = build_parser(plugins)
-    args = parser.parse_args(argv)
-    if getattr(args, "needs_store", True):
-        return int(args.func(args, _store(args, plugins)) or 0)
+def _run(args: argparse.Namespace, plugins: PluginRegistry) -> int:
+    if getattr(args, "needs_store", True):  # a plugin's command: run(args, store)
+        from omegacore.cli_support import open_store
+
+        return int(args.func(args, open_store(args, plugins)) or 0)
     return int(args.func(args, plugins) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    args: argparse.Namespace | None = None
+    try:
+        plugins = PluginRegistry()
+        parser = build_parser(plugins)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, or a usage error already printed
+            return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+        code = _run(args, plugins)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the one place errors become messages
+        known = explain(exc, args if args is not None else argparse.Namespace())
+        if known is not None:
+            code, message = known
+            print(f"omegacore: {message}", file=sys.stderr)
+            return code
+        if args is not None and getattr(args, "traceback", False):
+            traceback.print_exc()
+        else:
+            print(f"omegacore: internal error {type(exc).__name__}: {exc} (rerun with "
+                  "--traceback and report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """After the reader closed the pipe: send what is left to /dev/null, quietly."""
+    try:
+        stdout = sys.__stdout__
+        if stdout is not None and sys.stdout is stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     from omegacore.documents import MetadataBase
     from omegacore.names import NameRef
-    from omegacore.specs import KindSpec, MixinSpec
+    from omegacore.specs import FileFormat, KindSpec, MixinSpec
     from omegacore.store import OmegaStore
 
 hookspec = pluggy.HookspecMarker("omegacore")
@@ -48,6 +48,17 @@ def omega_mixins() -> list[MixinSpec]:
     stores for which ``function(store)`` returns True (both may be given). A mixin that
     does not import, or whose ``applies_to`` fails, is recorded as a load error and left
     out; the store still opens.
+    """
+
+
+@hookspec
+def omega_file_formats() -> list[FileFormat]:
+    """Declare the file forms of this plugin's kinds, for ``omegacore put`` and ``get``.
+
+    Return a list of ``omegacore.FileFormat``: file name extensions, the kind that
+    ``put`` stores, and reader and writer functions as import paths (imported only when
+    a file of that format is read or written). Two formats claiming one extension for
+    reading is an error that names both distributions.
     """
 
 

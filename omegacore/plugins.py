@@ -47,6 +47,7 @@ from omegacore.hookspecs import hookimpl
 from omegacore.specs import (
     CheckResult,
     DisabledPlugin,
+    FileFormat,
     KindSpec,
     LoadError,
     MixinSpec,
@@ -590,6 +591,39 @@ class PluginRegistry:
                 continue
             classes.append(cls)
         return tuple(classes)
+
+    # -- file formats ---------------------------------------------------------------------
+    def file_formats(self) -> list[FileFormat]:
+        """Every declared file format (``omegacore put``/``get``), in the plugins' order.
+
+        A hook that raises or returns something other than ``FileFormat`` records is a
+        load error, and only its formats are left out. Two distributions whose formats read
+        the same extension is an error naming both: ``put`` could not know which kind to
+        store the file as.
+        """
+        formats: list[FileFormat] = []
+        readers: dict[str, FileFormat] = {}
+        for plugin_name, result in self._call_each("omega_file_formats", self._errors):
+            dist = self.distribution_of(plugin_name)
+            items = list(result or []) if isinstance(result, (list, tuple)) else [result]
+            for fmt in items:
+                if not isinstance(fmt, FileFormat):
+                    self._record(LoadError(plugin_name, dist,
+                                           f"omega_file_formats() returned {fmt!r} where a "
+                                           "FileFormat belongs", "record"))
+                    continue
+                fmt = replace(fmt, distribution=dist)
+                if fmt.reader is not None:
+                    for ext in fmt.extensions:
+                        other = readers.setdefault(ext, fmt)
+                        if other is not fmt and other.distribution != fmt.distribution:
+                            raise PluginConflict(
+                                f"files ending in {ext!r} are read by two distributions: "
+                                f"{other.distribution!r} (kind {other.kind}) and "
+                                f"{fmt.distribution!r} (kind {fmt.kind}); uninstall one of them"
+                            )
+                formats.append(fmt)
+        return formats
 
     # -- listing and checking ---------------------------------------------------------------
     def info(self) -> list[PluginInfo]:

@@ -47,7 +47,9 @@ from omegacore.errors import ServerUnavailable
 
 __all__ = [
     "ServerUnavailable",
+    "compact_server",
     "data_dir",
+    "disk_usage",
     "ensure_server",
     "server_status",
     "start_server",
@@ -64,6 +66,10 @@ OPLOG_MAX_ENTRIES = 1000
 PING_TIMEOUT_MS = 2000
 #: How many ports to try when the chosen free port is taken before the server binds it.
 PORT_ATTEMPTS = 3
+#: Seconds between the server's checkpoints. WiredTiger removes journal files only after a
+#: checkpoint; SecantusDB's default (60 s) let a large put keep ~100 MB of journal for a
+#: minute, so the embedded server checkpoints every 10 s (cheap when nothing changed).
+CHECKPOINT_SECONDS = 10
 #: server.log is rotated to server.log.1 when it grows beyond this size at start.
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
@@ -419,9 +425,14 @@ def _looks_like_port_clash(log_text: str) -> bool:
 
 
 def _spawn(
-    exe: str, directory: Path, port: int, log_path: Path, extra_args: list[str] | None = None
+    exe: str,
+    directory: Path,
+    port: int,
+    log_path: Path,
+    extra_args: list[str] | None = None,
+    storage: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    storage = directory / STORAGE_DIR
+    storage = storage if storage is not None else directory / STORAGE_DIR
     storage.mkdir(parents=True, exist_ok=True)
     args = [
         exe,
@@ -437,7 +448,9 @@ def _spawn(
         str(OPLOG_MAX_ENTRIES),
         *(extra_args or []),
     ]
-    kwargs: dict[str, Any] = {}
+    env = dict(os.environ)
+    env.setdefault("SECANTUS_CHECKPOINT_SECONDS", str(CHECKPOINT_SECONDS))
+    kwargs: dict[str, Any] = {"env": env}
     if os.name == "nt":  # pragma: no cover - POSIX is the supported platform
         kwargs["creationflags"] = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(
             subprocess, "CREATE_NEW_PROCESS_GROUP", 0
@@ -563,3 +576,177 @@ def _wait_gone(pid: int, timeout: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# disk space
+# --------------------------------------------------------------------------------------------
+#: Databases the server keeps for itself; compaction does not copy them.
+_SYSTEM_DATABASES = ("admin", "config", "local")
+#: Documents per batch when compaction copies a collection.
+COPY_BATCH = 2000
+
+
+def disk_usage(directory: Path | None = None) -> dict[str, int]:
+    """Bytes in the embedded server's storage directory, by what they hold.
+
+    ``tables``: WiredTiger data files (documents, indexes; space freed by drops is reused
+    but the files do not shrink); ``journal``: ``WiredTigerLog.*`` (removed after each
+    checkpoint); ``other``; ``total``.
+    """
+    storage = _resolve(directory) / STORAGE_DIR
+    usage = {"tables": 0, "journal": 0, "other": 0}
+    if storage.is_dir():
+        for path in storage.rglob("*"):
+            try:
+                size = path.stat().st_size if path.is_file() else 0
+            except OSError:
+                continue
+            if path.name.startswith(("WiredTigerLog.", "WiredTigerPreplog.")):
+                usage["journal"] += size
+            elif path.suffix == ".wt":
+                usage["tables"] += size
+            else:
+                usage["other"] += size
+    usage["total"] = sum(usage.values())
+    return usage
+
+
+def stored_bytes(url: str) -> int:
+    """Bytes of documents and indexes the server reports holding (``dbStats``), all databases."""
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        url, directConnection=True, serverSelectionTimeoutMS=PING_TIMEOUT_MS)
+    try:
+        total = 0
+        for name in client.list_database_names():
+            if name in _SYSTEM_DATABASES:
+                continue
+            stats = client[name].command("dbStats")
+            total += int(stats.get("totalSize") or 0) or (
+                int(stats.get("dataSize") or 0) + int(stats.get("indexSize") or 0))
+        return total
+    finally:
+        client.close()
+
+
+def compact_server(directory: Path | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    """Rewrite the embedded server's storage with only what is stored; return the sizes.
+
+    WiredTiger does not give the space of dropped collections back to the file system, and
+    SecantusDB has no ``compact`` command, so the data is copied: under the server lock the
+    server is stopped, the old storage and a fresh one are each served on a private port,
+    every database (with its indexes) is copied, the fresh storage takes the old one's place
+    and the server is started again. Processes that want the server meanwhile wait for the
+    lock; clients connected to the old server reconnect (it may listen on a new port).
+    Returns ``{"before": disk_usage, "after": disk_usage, "copied": documents, "url": ...}``.
+    """
+    directory = _resolve(directory)
+    if not (directory / STORAGE_DIR).is_dir():
+        raise ServerUnavailable(f"no embedded server storage in {directory}: nothing to compact")
+    exe = _require_executable()
+    log_path = directory / LOG_FILE
+    fresh = directory / (STORAGE_DIR + ".compacting")
+    retired = directory / (STORAGE_DIR + ".retired")
+    try:
+        lock = _lock(directory, timeout=timeout + 30.0)
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise ServerUnavailable(
+            f"timed out waiting for the lock {directory / LOCK_FILE}: another process is "
+            "starting, stopping or compacting the embedded server") from exc
+    try:
+        before = disk_usage(directory)
+        state = _read_state(directory)
+        if state is not None:
+            pid = int(state["pid"])
+            if _pid_alive(pid) and _pid_runs_storage(pid, state.get("storage_path")):
+                _terminate(pid, 10.0)
+            _remove_state(directory)
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
+        old = _private_server(exe, directory, log_path, directory / STORAGE_DIR, timeout)
+        try:
+            new = _private_server(exe, directory, log_path, fresh, timeout)
+            try:
+                copied = _copy_databases(server_url(old[1]), server_url(new[1]))
+            finally:
+                _terminate(new[0].pid, 10.0)
+        finally:
+            _terminate(old[0].pid, 10.0)
+        os.replace(directory / STORAGE_DIR, retired)
+        os.replace(fresh, directory / STORAGE_DIR)
+        shutil.rmtree(retired, ignore_errors=True)
+        after = disk_usage(directory)
+        state = _start_locked(directory, exe, timeout)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        if not (directory / STORAGE_DIR).exists() and retired.exists():
+            os.replace(retired, directory / STORAGE_DIR)
+        raise
+    finally:
+        lock.release()
+    return {"before": before, "after": after, "copied": copied, "url": state["url"]}
+
+
+def _private_server(
+    exe: str, directory: Path, log_path: Path, storage: Path, timeout: float
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A server on ``storage`` at a port recorded nowhere (for compaction)."""
+    for _attempt in range(PORT_ATTEMPTS):
+        port = _free_port()
+        proc = _spawn(exe, directory, port, log_path, storage=storage)
+        outcome = _wait_ready(proc, port, timeout)
+        if outcome == "ready":
+            return proc, port
+        _terminate(proc.pid, 5.0)
+    raise ServerUnavailable(f"{EXECUTABLE} did not start on {storage} (log: {log_path})")
+
+
+def _copy_databases(source_url: str, target_url: str) -> int:
+    """Copy every user database, collection and index from one server to another."""
+    from bson.codec_options import CodecOptions
+    from bson.raw_bson import RawBSONDocument
+
+    raw = CodecOptions(document_class=RawBSONDocument)
+    source: pymongo.MongoClient[Any] = pymongo.MongoClient(source_url, directConnection=True)
+    target: pymongo.MongoClient[Any] = pymongo.MongoClient(target_url, directConnection=True)
+    copied = 0
+    try:
+        for db_name in source.list_database_names():
+            if db_name in _SYSTEM_DATABASES:
+                continue
+            for info in source[db_name].list_collections():
+                if info.get("type", "collection") != "collection":
+                    continue
+                name = info["name"]
+                src = source[db_name].get_collection(name, codec_options=raw)
+                dst = target[db_name].get_collection(name, codec_options=raw)
+                target[db_name].create_collection(name, **_collection_options(info))
+                for index in src.list_indexes():
+                    spec = dict(index)
+                    if spec.get("name") == "_id_":
+                        continue
+                    keys = list(spec.pop("key").items())
+                    spec.pop("v", None)
+                    spec.pop("ns", None)
+                    dst.create_index(keys, **spec)
+                batch: list[Any] = []
+                for doc in src.find({}, batch_size=COPY_BATCH):
+                    batch.append(doc)
+                    if len(batch) >= COPY_BATCH:
+                        dst.insert_many(batch, ordered=False)
+                        copied += len(batch)
+                        batch = []
+                if batch:
+                    dst.insert_many(batch, ordered=False)
+                    copied += len(batch)
+    finally:
+        source.close()
+        target.close()
+    return copied
+
+
+def _collection_options(info: Any) -> dict[str, Any]:
+    options = dict(info.get("options") or {})
+    options.pop("uuid", None)
+    return options

@@ -179,10 +179,8 @@ class KindSpec:
 
     def may_support(self, obj: Any) -> bool:
         """Cheap pre-check by type name, so unrelated backends are never imported."""
-        if not self.types:
-            return True
-        seen = {(t.__module__.split(".", 1)[0], t.__qualname__) for t in type(obj).__mro__}
-        return any(_package_and_name(t) in seen for t in self.types)
+        return matches_types(obj, self.types)
+
 
     def normalized(self) -> KindSpec:
         """The same record with lists given for tuples turned into tuples."""
@@ -246,6 +244,18 @@ def backend_class_problem(cls: Any, kind: str) -> str | None:
         return (f"backend {object_path(cls)!r} declares KIND = {cls.KIND!r}; set it to "
                 f"{kind!r}, the kind it is registered for")
     return None
+
+
+def matches_types(obj: Any, types: tuple[str, ...]) -> bool:
+    """Whether ``obj`` is an instance of one of the named types (empty: any object).
+
+    A name matches a class of the same name from the same top-level package, as
+    explained for ``KindSpec.types``; nothing is imported to check it.
+    """
+    if not types:
+        return True
+    seen = {(t.__module__.split(".", 1)[0], t.__qualname__) for t in type(obj).__mro__}
+    return any(_package_and_name(t) in seen for t in types)
 
 
 @dataclass(frozen=True)
@@ -356,6 +366,94 @@ class MixinSpec:
             out.append("applies_to must be an import path 'package.module:function' or a "
                        f"function, got {type(self.applies_to).__name__}")
         return out
+
+
+@dataclass(frozen=True)
+class FileOption:
+    """A command-line option of a file format, e.g. ``--index-col`` for CSV files.
+
+    name: the option without dashes (``"index-col"``); its value reaches the reader or
+        writer as a string keyword argument with dashes turned into underscores
+        (``index_col="id"``), or ``True`` for a ``flag``.
+    help: one line for ``omegacore put --help``.
+    applies_to: ``"read"`` (``put``), ``"write"`` (``get``) or ``"both"``.
+    flag: True for an option that takes no value.
+    """
+
+    name: str
+    help: str
+    applies_to: str = "read"
+    flag: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What a ``FileFormat`` reader returns when storing the object needs put keywords.
+
+    A reader usually returns the object itself; ``ReadResult(obj, {"as_many": True})``
+    makes ``omegacore put`` call ``store.put(obj, name, as_many=True, ...)``.
+    """
+
+    obj: Any
+    put_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A file form of a kind, for ``omegacore put FILE NAME`` and ``omegacore get NAME -o FILE``.
+
+    extensions: lower-case file name endings with their dot (``".csv"``, ``".csv.gz"``);
+        the longest matching ending wins.
+    kind: the kind ``put`` stores what the reader returns as.
+    reader: ``"pkg.module:function"`` called as ``reader(path, **options)``; returns the
+        object to store (or a ``ReadResult`` with keywords for ``put``). Raise
+        ``ValueError`` with a message that says what is wrong with the file (the command
+        line shows it as one line).
+    writer: ``"pkg.module:function"`` called as ``writer(obj, path, **options)``; writes
+        the object to ``path`` (a new file; the command line moves it into place). It may
+        return a remark for the user (shown on stderr), e.g. how to read the file back.
+    types: type names of the objects ``writer`` accepts, matched like ``KindSpec.types``
+        (empty: any object the kind's ``get`` returns).
+    text: True if the file is text, so ``get`` may write it to a terminal.
+    options: the format's command-line options (``FileOption``).
+    requires: import names the reader and writer need beyond the plugin's own
+        dependencies, and ``install``: what to tell the user to install when one is missing.
+    """
+
+    extensions: tuple[str, ...]
+    kind: str
+    reader: str | None = None
+    writer: str | None = None
+    types: tuple[str, ...] = ()
+    text: bool = False
+    options: tuple[FileOption, ...] = ()
+    requires: tuple[str, ...] = ()
+    install: str = ""
+    description: str = ""
+    distribution: str = ""
+
+    def matches(self, filename: str) -> str | None:
+        """The extension of this format that ``filename`` ends with (longest), else None."""
+        lower = filename.lower()
+        found = [ext for ext in self.extensions if lower.endswith(ext)]
+        return max(found, key=len) if found else None
+
+    def accepts(self, obj: Any) -> bool:
+        """Whether ``writer`` can write ``obj`` (by type name, imports nothing)."""
+        return self.writer is not None and matches_types(obj, self.types)
+
+    def missing_requirement(self) -> str | None:
+        """The first module in ``requires`` that is not installed, else None."""
+        import importlib.util
+
+        for module in self.requires:
+            if importlib.util.find_spec(module) is None:
+                return module
+        return None
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support_kinds import SupportKindsPlugin  # noqa: E402
-
 from omegacore import OmegaStore  # noqa: E402
 from omegacore.plugins import refresh_entry_points  # noqa: E402
+from support_kinds import SupportKindsPlugin  # noqa: E402
 
 Installer = Callable[..., None]
 

@@ -579,9 +579,8 @@ def test_check_finds_a_backend_without_supports(install_dist: Installer, capsys)
 
 # -- run-time registration validates at once -----------------------------------------------
 def test_runtime_records_are_validated(core_store: OmegaStore) -> None:
-    from support_kinds import BytesBackend
-
     from omegacore import KindSpec
+    from support_kinds import BytesBackend
 
     with pytest.raises(InvalidPluginRecord, match="kind must be a dotted name"):
         core_store.register_backend("bytes", BytesBackend)

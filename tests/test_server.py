@@ -250,3 +250,55 @@ def test_data_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert data_dir() == tmp_path / "custom"
     monkeypatch.delenv("OMEGA_SERVER_DIR")
     assert data_dir() == Path(platformdirs.user_data_dir("omegacore")) / "server"
+
+
+def test_compact_keeps_what_is_stored_and_gives_space_back(srv_dir: Path) -> None:
+    state = start_server(srv_dir)
+    with _client(state["url"]) as client:
+        kept = client["omegacore_test"]["kept"]
+        kept.create_index([("k", 1)], name="by_k", unique=True)
+        kept.insert_many([{"_id": i, "k": i, "text": "kept"} for i in range(500)])
+        bulky = client["omegacore_test"]["dropped"]
+        for start in range(0, 20_000, 2_000):
+            bulky.insert_many([{"n": i, "pad": os.urandom(500).hex()}  # incompressible
+                               for i in range(start, start + 2_000)])
+        bulky.drop()
+        client["omegacore_test"].command("ping")
+    before = server.disk_usage(srv_dir)
+    result = server.compact_server(srv_dir)
+    after = server.disk_usage(srv_dir)
+    assert result["before"]["tables"] == before["tables"]
+    assert result["after"]["tables"] <= after["tables"]
+    assert result["copied"] == 500
+    assert after["tables"] < before["tables"] / 2  # the dropped 20 MB are gone
+    status = server_status(srv_dir)
+    assert status is not None and status["url"] == result["url"]
+    assert not (srv_dir / "db.compacting").exists() and not (srv_dir / "db.retired").exists()
+    with _client(status["url"]) as client:
+        db = client["omegacore_test"]
+        assert db.list_collection_names() == ["kept"]
+        assert db["kept"].count_documents({}) == 500
+        assert db["kept"].find_one({"_id": 7}) == {"_id": 7, "k": 7, "text": "kept"}
+        assert db["kept"].index_information()["by_k"]["unique"] is True
+        with pytest.raises(pymongo.errors.DuplicateKeyError):
+            db["kept"].insert_one({"k": 7})
+    assert server.stored_bytes(status["url"]) > 500 * 20
+
+
+def test_status_reports_sizes(srv_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    from omegacore.cli import main
+
+    monkeypatch.setenv("OMEGA_SERVER_DIR", str(srv_dir))
+    assert main(["server", "start"]) == 0
+    capsys.readouterr()
+    assert main(["server", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    usage = server.disk_usage(srv_dir)
+    assert status["running"] is True and status["disk"]["total"] > 0
+    assert set(status["disk"]) == {"tables", "journal", "other", "total"}
+    assert abs(status["disk"]["total"] - usage["total"]) < 16 * 1024 * 1024
+    assert main(["server", "status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("running  mongodb://127.0.0.1:")
+    assert lines[1].startswith("stored ") and "on disk (" in lines[1] and "journal)" in lines[1]

@@ -136,9 +136,8 @@ def test_explicit_kind_decides(core_store: OmegaStore) -> None:
 
 
 def test_get_of_kind_without_plugin_names_distribution(store_factory) -> None:
-    from support_kinds import SupportKindsPlugin
-
     from omegacore import PluginRegistry
+    from support_kinds import SupportKindsPlugin
 
     registry = PluginRegistry(load_entry_points=False)  # only the test kinds installed
     registry.register(SupportKindsPlugin(), name="test-kinds")
@@ -364,6 +363,37 @@ def test_append_never_goes_into_another_kinds_data(core_store: OmegaStore) -> No
         assert staged.previous_collection_for_append() is None
         staged.new_collection().insert_one({"line": "x", "n": 0})
     assert core_store.get("mixed") == ["x"]
+
+
+def test_default_datasets_and_models_stores(omega_database_url: str, core_store_factory,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import omegacore
+    from support_kinds import SupportKindsPlugin
+
+    monkeypatch.setenv("OMEGA_MONGO_URL", omega_database_url)
+    monkeypatch.delitem(vars(omegacore), "datasets", raising=False)
+    monkeypatch.delitem(vars(omegacore), "models", raising=False)
+    datasets = omegacore.datasets
+    assert omegacore.datasets is datasets  # made once, then kept
+    assert (datasets.prefix, omegacore.models.prefix) == ("data/", "models/")
+    datasets.plugins.register(SupportKindsPlugin(), name="test-kinds")
+    datasets.put(b"some bytes", "raw")
+    assert core_store_factory(prefix="data/").get("raw") == b"some bytes"
+    assert core_store_factory().get("raw") is None  # in data/, not at the root
+    assert "datasets" in dir(omegacore)
+    with pytest.raises(AttributeError, match="no attribute 'dataset'"):
+        omegacore.dataset  # noqa: B018 - a typo is an AttributeError, not a store
+
+
+def test_import_makes_no_store() -> None:
+    import subprocess
+    import sys
+
+    code = ("import omegacore, sys; "
+            "print('datasets' in vars(omegacore), 'pandas' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["False", "False"]
 
 
 def test_a_failing_after_put_hook_warns_and_the_put_stands(core_store: OmegaStore) -> None:

@@ -5,7 +5,7 @@ Only import paths are given here, so listing plugins does not import numpy.
 
 from __future__ import annotations
 
-from omegacore import KindSpec, MixinSpec, hookimpl
+from omegacore import FileFormat, KindSpec, MixinSpec, hookimpl
 
 from omegacore_ndarray import KIND
 
@@ -32,4 +32,14 @@ def omega_mixins() -> list[MixinSpec]:
             "omegacore_ndarray.mixin:NDArrayMixin",
             description="put_ndarray_as_hdf(obj, name, attributes=None)",
         )
+    ]
+
+
+@hookimpl
+def omega_file_formats() -> list[FileFormat]:
+    """``.npy`` files hold arrays (numpy's own format: dtype and shape kept)."""
+    return [
+        FileFormat((".npy",), KIND, reader="omegacore_ndarray.files:read_npy",
+                   writer="omegacore_ndarray.files:write_npy", types=("numpy.ndarray",),
+                   description="numpy array (np.save)")
     ]

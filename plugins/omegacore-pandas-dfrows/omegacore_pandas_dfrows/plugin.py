@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from omegacore import FileFormat, FileOption, KindSpec, MixinSpec, hookimpl
 
-from omegacore import KindSpec, MixinSpec, hookimpl
+_FRAMES = ("pandas.DataFrame", "pandas.Series",
+           "pandas.core.frame.DataFrame", "pandas.core.series.Series")
+_FILES = "omegacore_pandas_dfrows.files"
+_INDEX = FileOption("index-col", "column(s) to use as the index, comma-separated")
+_DATES = FileOption("parse-dates",
+                    "date columns: auto (ISO 8601 columns, the default), none, or col1,col2")
 
 
 @hookimpl
@@ -40,7 +45,24 @@ def omega_mixins() -> list[MixinSpec]:
 
 
 @hookimpl
-def omega_cli_commands(subparsers: Any) -> None:
-    from omegacore_pandas_dfrows.cli import add_commands
-
-    add_commands(subparsers)
+def omega_file_formats() -> list[FileFormat]:
+    """CSV (also compressed), tab-separated, Parquet and Excel files hold DataFrames."""
+    return [
+        FileFormat((".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip"), "pandas.dfrows",
+                   reader=f"{_FILES}:read_csv", writer=f"{_FILES}:write_csv", types=_FRAMES,
+                   text=True, options=(_INDEX, _DATES),
+                   description="comma-separated values, header line first"),
+        FileFormat((".tsv",), "pandas.dfrows", reader=f"{_FILES}:read_tsv",
+                   writer=f"{_FILES}:write_tsv", types=_FRAMES, text=True,
+                   options=(_INDEX, _DATES), description="tab-separated values"),
+        FileFormat((".parquet", ".pq"), "pandas.dfrows", reader=f"{_FILES}:read_parquet",
+                   writer=f"{_FILES}:write_parquet", types=_FRAMES, requires=("pyarrow",),
+                   install='pip install "omegacore-pandas-dfrows[parquet]"',
+                   description="Apache Parquet (index and dtypes kept)"),
+        FileFormat((".xlsx",), "pandas.dfrows", reader=f"{_FILES}:read_excel",
+                   writer=f"{_FILES}:write_excel", types=_FRAMES, requires=("openpyxl",),
+                   install='pip install "omegacore-pandas-dfrows[excel]"',
+                   options=(_INDEX, _DATES,
+                            FileOption("sheet", "sheet name (default: the first)", "both")),
+                   description="Excel workbook, one sheet"),
+    ]

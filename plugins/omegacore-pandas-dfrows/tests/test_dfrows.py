@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from pymongo.collection import Collection
 
 from omegacore import OmegaStore
-from omegacore.cli import main as cli_main
 
 DATA = Path(__file__).parent / "data"
 
@@ -601,46 +599,3 @@ def test_omegaml_compat(store: OmegaStore) -> None:
         store.put(pd.DataFrame({"a": [5]}), "appended", append=True)
     store.put(pd.DataFrame({"a": [5]}), "appended", append=False)
     assert_frame_equal(store.get("appended"), pd.DataFrame({"a": [5]}))
-
-
-# ------------------------------------------------------------------------------------------
-# command line
-# ------------------------------------------------------------------------------------------
-def test_cli_put_and_get(omega_database_url: str, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
-    df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
-    csv = tmp_path / "in.csv"
-    df.to_csv(csv, index=False)
-    base = ["--mongo-url", omega_database_url]
-    assert cli_main([*base, "put", str(csv), "sales/csv"]) == 0
-    assert "stored 3 rows" in capsys.readouterr().out
-    assert cli_main([*base, "get", "sales/csv"]) == 0
-    out = capsys.readouterr().out
-    assert out.splitlines() == [",a,b", "0,1,x", "1,2,y", "2,3,z"]
-    assert cli_main([*base, "put", str(csv), "sales/csv", "--append"]) == 0
-    parquet = tmp_path / "out.parquet"
-    assert cli_main([*base, "get", "sales/csv", "-o", str(parquet)]) == 0
-    assert_frame_equal(pd.read_parquet(parquet), pd.concat([df, df]))
-    assert cli_main([*base, "put", str(parquet), "from/parquet"]) == 0
-    out_csv = tmp_path / "out.csv"
-    assert cli_main([*base, "get", "from/parquet", "-o", str(out_csv)]) == 0
-    assert_frame_equal(pd.read_csv(out_csv, index_col=0), pd.concat([df, df]))
-    capsys.readouterr()
-    assert cli_main([*base, "get", "missing"]) == 1
-    assert "does not exist" in capsys.readouterr().err
-    assert cli_main([*base, "put", str(tmp_path / "nope.csv"), "x"]) == 1
-    (tmp_path / "data.json").write_text("{}")
-    assert cli_main([*base, "put", str(tmp_path / "data.json"), "x"]) == 2
-    assert re.search(r"expected a \.csv or \.parquet", capsys.readouterr().err)
-
-
-def test_cli_parquet_without_pyarrow(omega_database_url: str, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
-    import omegacore_pandas_dfrows.cli as cli
-
-    (tmp_path / "f.parquet").write_bytes(b"PAR1")
-    monkeypatch.setattr(cli.importlib.util, "find_spec",
-                        lambda name: None if name == "pyarrow" else object())
-    code = cli_main(["--mongo-url", omega_database_url, "put", str(tmp_path / "f.parquet"), "x"])
-    assert code == 2 and "pip install pyarrow" in capsys.readouterr().err

@@ -5,7 +5,7 @@ Only import paths are given here, so listing plugins imports neither bson encode
 
 from __future__ import annotations
 
-from omegacore import KindSpec, MixinSpec, hookimpl
+from omegacore import FileFormat, KindSpec, MixinSpec, hookimpl
 
 from omegacore_python_data import KIND
 
@@ -33,4 +33,15 @@ def omega_mixins() -> list[MixinSpec]:
             "omegacore_python_data.mixin:PythonDataMixin",
             description="put_pyobj_as_document, get_python_data, get_object_as_python",
         )
+    ]
+
+
+@hookimpl
+def omega_file_formats() -> list[FileFormat]:
+    """JSON files hold dicts and lists."""
+    return [
+        FileFormat((".json",), KIND, reader="omegacore_python_data.files:read_json",
+                   writer="omegacore_python_data.files:write_json",
+                   types=("builtins.dict", "builtins.list", "builtins.tuple"), text=True,
+                   description="a JSON object or array")
     ]

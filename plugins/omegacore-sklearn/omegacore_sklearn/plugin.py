@@ -6,7 +6,7 @@ does not import scikit-learn; the backend is imported when an estimator is first
 
 from __future__ import annotations
 
-from omegacore import KindSpec, hookimpl
+from omegacore import FileFormat, KindSpec, hookimpl
 
 from omegacore_sklearn import KIND
 
@@ -22,4 +22,15 @@ def omega_kinds() -> list[KindSpec]:
             priority=50,
             description="scikit-learn estimators and pipelines, joblib-serialized into GridFS",
         )
+    ]
+
+
+@hookimpl
+def omega_file_formats() -> list[FileFormat]:
+    """``.joblib`` files hold models (loading one runs its code: trusted files only)."""
+    return [
+        FileFormat((".joblib",), KIND, reader="omegacore_sklearn.files:read_joblib",
+                   writer="omegacore_sklearn.files:write_joblib",
+                   types=("sklearn.base.BaseEstimator",),
+                   description="scikit-learn estimator (joblib.dump)")
     ]
