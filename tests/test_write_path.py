@@ -34,14 +34,14 @@ def _frame(n: int, value: float) -> pd.DataFrame:
 def test_reads_during_replaces_are_whole(store: OmegaStore, kind: str) -> None:
     """A reader sees the object in full while another process replaces it, never a mix,
     an empty result or a missing file."""
-    obj: Any = _frame(5000, 1.5) if kind == "rows" else np.arange(400_000, dtype="f8")
+    obj: Any = _frame(2000, 1.5) if kind == "rows" else np.arange(400_000, dtype="f8")
     store.put(obj, "contested")
     writer = PutProcess(store, obj, "contested", {"replace": True}, mode="loop")
     try:
         writer.wait_for("PUT 1")
         reads = 0
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and writer.count("PUT") < 15:
+        while time.monotonic() < deadline and writer.count("PUT") < 6:
             got = store.get("contested")
             if kind == "rows":
                 assert_frame_equal(got, obj)
