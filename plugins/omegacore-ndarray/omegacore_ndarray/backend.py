@@ -127,7 +127,7 @@ def _npy_header(stream: Any) -> tuple[tuple[int, ...], str, np.dtype]:
     return shape, "F" if fortran else "C", dtype
 
 
-class Backend(BaseBackend):
+class NumpyArrayBackend(BaseBackend):
     """numpy arrays as raw bytes in GridFS, read back exactly (dtype, shape, order, values).
 
     Any numeric, bool, complex, datetime64/timedelta64, fixed-width string (``U``/``S``)

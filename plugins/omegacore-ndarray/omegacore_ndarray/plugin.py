@@ -16,7 +16,7 @@ def omega_kinds() -> list[KindSpec]:
     return [
         KindSpec(
             KIND,
-            "omegacore_ndarray.backend:Backend",
+            "omegacore_ndarray.backend:NumpyArrayBackend",
             types=("numpy.ndarray",),
             priority=50,
             description="numpy array as raw bytes in GridFS (dtype, shape in kind_meta)",

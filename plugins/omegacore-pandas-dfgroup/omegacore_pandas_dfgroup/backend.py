@@ -24,6 +24,7 @@ from omegacore.documents import MetadataBase
 from omegacore.filters import all_of
 from omegacore.staging import StagedPut
 from omegacore.validation import check_flag
+from omegacore_pandas_dfgroup import KIND
 from omegacore_pandas_dfgroup.groups import (
     DATA_FIELD,
     DOCUMENT_BYTES,
@@ -52,7 +53,7 @@ class DataFrameGroupBackend(BaseBackend):
     columns (single rows: only matching rows are returned).
     """
 
-    KIND = "pandas.dfgroup"
+    KIND = KIND
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:

@@ -6,8 +6,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 from omegacore import StoreMixin
-
-KIND = "pandas.dfgroup"
+from omegacore_pandas_dfgroup import KIND
 
 
 class DataFrameGroupMixin(StoreMixin):

@@ -30,9 +30,10 @@ from omegacore.errors import warn
 from omegacore.filters import all_of
 from omegacore.staging import StagedPut
 from omegacore.validation import check_flag
+from omegacore_pandas_dfrows import KIND, SERIES_KIND
 
 #: the kinds whose data this backend reads (pandas.serows: Series written by omegaml)
-ROW_KINDS = ("pandas.dfrows", "pandas.serows")
+ROW_KINDS = (KIND, SERIES_KIND)
 #: put() options besides the core ones; anything else is a mistake worth reporting
 _PUT_OPTIONS = ("append", "index", "timestamp", "chunksize", "ensure_compat")
 
@@ -45,7 +46,7 @@ class DataFrameRowsBackend(BaseBackend):
     ``column__op=value`` arguments, projected with ``columns=[...]`` and read in chunks.
     """
 
-    KIND = "pandas.dfrows"
+    KIND = KIND
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
@@ -199,7 +200,7 @@ class SeriesRowsBackend(DataFrameRowsBackend):
     New Series are stored as ``pandas.dfrows``; this kind never claims an object.
     """
 
-    KIND = "pandas.serows"
+    KIND = SERIES_KIND
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:

@@ -6,8 +6,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from omegacore import StoreMixin
-
-KIND = "pandas.dfrows"
+from omegacore_pandas_dfrows import KIND
 
 
 class DataFrameRowsMixin(StoreMixin):

@@ -33,7 +33,7 @@ def _remove(path: str) -> None:
         pass
 
 
-class Backend(BaseBackend):
+class PandasHdfBackend(BaseBackend):
     """pandas DataFrames and Series as HDF5 (PyTables) files in GridFS.
 
     Chosen only with ``store.put(obj, name, as_hdf=True)`` or ``kind="pandas.hdf"``; lists,

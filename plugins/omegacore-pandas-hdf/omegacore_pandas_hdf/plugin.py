@@ -17,7 +17,7 @@ def omega_kinds() -> list[KindSpec]:
     return [
         KindSpec(
             KIND,
-            "omegacore_pandas_hdf.backend:Backend",
+            "omegacore_pandas_hdf.backend:PandasHdfBackend",
             # NDFrame: DataFrame and Series on pandas 2 and 3 (pandas 3 reports the public
             # classes as pandas.DataFrame / pandas.Series, pandas 2 as pandas.core.frame...)
             types=(

@@ -20,7 +20,7 @@ from omegacore_testing.crash import CrashConformance
 from omegacore_testing.faults import fail_before_commit
 
 from omegacore_pandas_hdf import hdf
-from omegacore_pandas_hdf.backend import Backend
+from omegacore_pandas_hdf.backend import PandasHdfBackend
 
 KIND = "pandas.hdf"
 
@@ -266,8 +266,8 @@ def test_chosen_only_with_as_hdf_or_kind(hstore: OmegaStore) -> None:
     frame = FRAMES["floats"]
     assert hstore.plugins.select_kind(frame, "x", {"as_hdf": True}) == KIND
     assert hstore.plugins.select_kind(frame, "x", {}) != KIND
-    assert Backend.supports(frame, "x") is False
-    assert Backend.supports(frame, "x", as_hdf=False) is False
+    assert PandasHdfBackend.supports(frame, "x") is False
+    assert PandasHdfBackend.supports(frame, "x", as_hdf=False) is False
     meta = hstore.put(frame, "explicit", kind=KIND)
     assert meta.kind == KIND
     assert_same(frame, hstore.get("explicit"))
@@ -289,7 +289,7 @@ def test_arrays_lists_dicts_with_as_hdf(hstore: OmegaStore) -> None:
     assert_same(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), hstore.get("records"))
     hstore.put({"a": [1.5, 2.5]}, "columns", as_hdf=True)
     assert_same(pd.DataFrame({"a": [1.5, 2.5]}), hstore.get("columns"))
-    assert Backend.supports(np.zeros((2, 2, 2)), "x", as_hdf=True) is False
+    assert PandasHdfBackend.supports(np.zeros((2, 2, 2)), "x", as_hdf=True) is False
 
 
 def test_put_pyobj_as_hdf(hstore: OmegaStore) -> None:
@@ -436,9 +436,9 @@ def test_no_pandas_import_unless_needed() -> None:
         "from omegacore_pandas_hdf.plugin import omega_kinds, omega_mixins\n"
         f"assert [k.kind for k in omega_kinds()] == [{KIND!r}]\n"
         "assert omega_mixins()[0].load().__name__ == 'PandasHdfMixin'\n"
-        "from omegacore_pandas_hdf.backend import Backend\n"
-        "assert Backend.supports({'a': [1]}, 'x') is False\n"
-        "assert Backend.supports([1, 2], 'x', as_hdf=True) is True\n"
+        "from omegacore_pandas_hdf.backend import PandasHdfBackend\n"
+        "assert PandasHdfBackend.supports({'a': [1]}, 'x') is False\n"
+        "assert PandasHdfBackend.supports([1, 2], 'x', as_hdf=True) is True\n"
         "heavy = sorted(m for m in ('pandas', 'tables') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )

@@ -72,7 +72,7 @@ def _encode(docs: list[dict[str, Any]]) -> list[RawBSONDocument]:
 
 
 
-class Backend(BaseBackend):
+class RawDictBackend(BaseBackend):
     """Raw documents: a registered collection, or dicts put with ``as_raw=True``.
 
     ``get(name)``: the documents flattened into a DataFrame (``user.id`` columns for

@@ -17,7 +17,7 @@ def omega_kinds() -> list[KindSpec]:
     return [
         KindSpec(
             KIND,
-            "omegacore_pandas_rawdict.backend:Backend",
+            "omegacore_pandas_rawdict.backend:RawDictBackend",
             types=("pymongo.collection.Collection", "builtins.dict", "builtins.list",
                    "builtins.tuple"),
             priority=40,

@@ -216,7 +216,7 @@ def test_listed_with_version(store: OmegaStore) -> None:
 def test_choosing_the_kind_imports_no_pandas() -> None:
     code = (
         "import sys, omegacore_pandas_rawdict.plugin, omegacore_pandas_rawdict.backend as b;"
-        "print(b.Backend.supports({'a': 1}, 'x'), 'pandas' in sys.modules)"
+        "print(b.RawDictBackend.supports({'a': 1}, 'x'), 'pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"

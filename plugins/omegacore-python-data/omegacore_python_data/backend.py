@@ -77,7 +77,7 @@ def index_keys(index: Any) -> tuple[list[tuple[str, int]], dict[str, Any]]:
     return keys, options
 
 
-class Backend(BaseBackend):
+class PythonDataBackend(BaseBackend):
     """Python data (dicts, lists, tuples; numpy arrays with ``as_pydata=True``) as documents.
 
     ``put`` appends the object as a new document (``append=False`` or ``replace=True``

@@ -16,7 +16,7 @@ def omega_kinds() -> list[KindSpec]:
     return [
         KindSpec(
             KIND,
-            "omegacore_python_data.backend:Backend",
+            "omegacore_python_data.backend:PythonDataBackend",
             types=("builtins.dict", "builtins.list", "builtins.tuple", "numpy.ndarray"),
             priority=10,
             selected_by=("as_pydata",),

@@ -232,10 +232,10 @@ def test_reads_data_of_the_first_encoding(store: OmegaStore) -> None:
 
 
 def test_ndarray_needs_as_pydata(store: OmegaStore) -> None:
-    from omegacore_python_data.backend import Backend
+    from omegacore_python_data.backend import PythonDataBackend
 
-    assert Backend.supports(np.arange(3), "x") is False
-    assert Backend.supports(np.arange(3), "x", as_pydata=True) is True
+    assert PythonDataBackend.supports(np.arange(3), "x") is False
+    assert PythonDataBackend.supports(np.arange(3), "x", as_pydata=True) is True
     assert store.plugins.kind(KIND).selected_by == ("as_pydata",)
     with pytest.raises(TypeError, match="as_pydata takes True or False, got 1"):
         store.put([1], "x", as_pydata=1)

@@ -36,7 +36,7 @@ def _source_name(obj: Any) -> str | None:
     return None
 
 
-class Backend(BaseBackend):
+class PythonFileBackend(BaseBackend):
     """Binary file objects and local file paths, streamed into one GridFS file.
 
     ``put(fileobj, name)`` reads from the file's current position to its end;

@@ -17,7 +17,7 @@ def omega_kinds() -> list[KindSpec]:
     return [
         KindSpec(
             KIND,
-            "omegacore_python_file.backend:Backend",
+            "omegacore_python_file.backend:PythonFileBackend",
             # file objects (io's classes, SpooledTemporaryFile before 3.11), local paths
             types=("_io._IOBase", "io.IOBase", "tempfile.SpooledTemporaryFile",
                    "builtins.str", "pathlib.PurePath"),

@@ -68,7 +68,7 @@ def _describe(func: Callable[..., Any]) -> str:
     return import_path(func) or getattr(func, "__qualname__", None) or repr(func)
 
 
-class Backend(BaseBackend):
+class PythonModelBackend(BaseBackend):
     """Any object, stored through a serializer and read through a loader (joblib default).
 
     put: ``serializer=`` and ``loader=`` (omegaml's signatures, see the module doc). A

@@ -17,7 +17,7 @@ def omega_kinds() -> list[KindSpec]:
     return [
         KindSpec(
             KIND,
-            "omegacore_python_model.backend:Backend",
+            "omegacore_python_model.backend:PythonModelBackend",
             types=(),  # any object: the choice depends on serializer=/loader= only
             priority=55,
             selected_by=("serializer", "loader"),

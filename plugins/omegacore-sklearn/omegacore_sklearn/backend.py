@@ -66,7 +66,7 @@ def _check_compress(compress: Any) -> None:
         ) from exc
 
 
-class Backend(BaseBackend):
+class SklearnJoblibBackend(BaseBackend):
     """scikit-learn estimators and pipelines, serialized with joblib into one GridFS file.
 
     put kwargs: ``compress`` (joblib's compress argument, default 0: uncompressed).

@@ -17,7 +17,7 @@ def omega_kinds() -> list[KindSpec]:
     return [
         KindSpec(
             KIND,
-            "omegacore_sklearn.backend:Backend",
+            "omegacore_sklearn.backend:SklearnJoblibBackend",
             types=("sklearn.base.BaseEstimator",),
             priority=50,
             description="scikit-learn estimators and pipelines, joblib-serialized into GridFS",
