@@ -15,7 +15,9 @@ from typing import Any
 
 from bson import Binary, Int64, ObjectId
 from pymongo import ASCENDING
+from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 #: bytes of file data per chunk document (GridFS's default)
 CHUNK_SIZE = 255 * 1024
@@ -30,9 +32,29 @@ def ensure_indexes(db: Database, fs: str) -> None:
     key = (str(id(db.client)), db.name, fs)
     if key in _indexed:
         return
-    db[f"{fs}.chunks"].create_index([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)
-    db[f"{fs}.files"].create_index([("filename", ASCENDING), ("uploadDate", ASCENDING)])
+    ensure_index(db[f"{fs}.chunks"], [("files_id", ASCENDING), ("n", ASCENDING)], unique=True)
+    ensure_index(db[f"{fs}.files"], [("filename", ASCENDING), ("uploadDate", ASCENDING)])
     _indexed.add(key)
+
+
+#: server error codes for "an index on these keys exists under another name or options"
+_INDEX_CONFLICTS = (85, 86)
+
+
+def ensure_index(collection: Collection, keys: list[tuple[str, Any]], **options: Any) -> None:
+    """Create the index on ``keys`` unless the collection has one on the same keys.
+
+    omegaml names its indexes by a hash of their keys; creating the same index under
+    pymongo's default name fails with IndexOptionsConflict, which here means "exists".
+    """
+    try:
+        collection.create_index(keys, **options)
+    except OperationFailure as exc:
+        if exc.code not in _INDEX_CONFLICTS:
+            raise
+        wanted = [(field, direction) for field, direction in keys]
+        if not any(list(ix["key"].items()) == wanted for ix in collection.list_indexes()):
+            raise
 
 
 def write_file(db: Database, fs: str, file_id: Any, filename: str,

@@ -110,13 +110,14 @@ class DataFrameGroupBackend(BaseBackend):
                 )
             collection = store.mongodb[previous.collection]
             stored = layout_of(previous.kind_meta, collection)
-            if groupby is None and stored.source == "omegacore":
+            if groupby is None:
                 groupby = [spec.name for spec in stored.keys]
         # everything that can fail on bad input fails here, before anything is written
         layout = GroupLayout.from_frame(obj, groupby)
         if stored is not None:
             layout.check_append(stored)
-        encoder = GroupEncoder(obj, layout, document_bytes=document_bytes or DOCUMENT_BYTES)
+        encoder = GroupEncoder(obj, layout, document_bytes=document_bytes or DOCUMENT_BYTES,
+                               with_index=stored is None or stored.source == "omegacore")
         key_index = [(field, ASCENDING) for field in layout.key_fields()[:32]]
         with self.stage(name, attributes) as staged:
             target = staged.append_target() if appending else None
@@ -131,7 +132,12 @@ class DataFrameGroupBackend(BaseBackend):
                 for batch in encoder.batches():
                     insert_raw(target, batch.data, batch.count)
                     bar.update(batch.rows)
-            staged.meta.kind_meta = layout.to_kind_meta(rows=staged.row_count())
+            if stored is not None and stored.source != "omegacore":
+                # omegaml infers the layout from the documents: keep its metadata as it is
+                assert previous is not None
+                staged.meta.kind_meta = previous.kind_meta
+            else:
+                staged.meta.kind_meta = layout.to_kind_meta(rows=staged.row_count())
             staged.on_rebase(lambda current: _rebase(staged, layout, current))
         return staged.meta
 
@@ -205,7 +211,11 @@ class DataFrameGroupBackend(BaseBackend):
 def _rebase(staged: StagedPut, layout: GroupLayout, current: MetadataBase) -> None:
     """Another append committed first: check this frame against what it left, count rows."""
     collection = staged.store.mongodb[current.collection]
-    layout.check_append(layout_of(current.kind_meta, collection))
+    stored = layout_of(current.kind_meta, collection)
+    layout.check_append(stored)
+    if stored.source != "omegacore":
+        staged.meta.kind_meta = current.kind_meta
+        return
     staged.meta.kind_meta = layout.to_kind_meta(rows=staged.row_count())
 
 

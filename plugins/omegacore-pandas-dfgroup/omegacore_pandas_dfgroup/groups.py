@@ -194,12 +194,21 @@ class GroupLayout:
 
     def check_append(self, stored: GroupLayout) -> None:
         """Raise ValueError (before writing) if this layout cannot be appended to ``stored``."""
-        if stored.source != "omegacore":
-            raise ValueError(
-                "appending to grouped data written by omegaml is not supported: read it with "
-                "store.get(name), concatenate, and store it again with append=False"
-            )
         mine = [s.name for s in self.keys]
+        if stored.source != "omegacore":
+            # omegaml's group documents record no dtypes: the same keys and columns suffice
+            same = mine == [s.name for s in stored.keys] and sorted(
+                map(str, (s.name for s in self.value_columns))) == sorted(
+                map(str, (s.name for s in stored.value_columns)))
+            if not same:
+                raise ValueError(
+                    "cannot append to grouped data written by omegaml: it is grouped by "
+                    f"{[s.name for s in stored.keys]} with columns "
+                    f"{[s.name for s in stored.value_columns]}; given {mine} with "
+                    f"{[s.name for s in self.value_columns]}. Pass a frame with the same "
+                    "columns, or append=False to replace"
+                )
+            return
         theirs = [s.name for s in stored.keys]
         if mine != theirs:
             raise ValueError(
@@ -357,7 +366,7 @@ class GroupEncoder:
     """
 
     def __init__(self, obj: pd.DataFrame, layout: GroupLayout, start_rowid: int = 0,
-                 document_bytes: int = DOCUMENT_BYTES):
+                 document_bytes: int = DOCUMENT_BYTES, with_index: bool = True):
         self.layout = layout
         self.rows = len(obj)
         self.document_bytes = min(int(document_bytes), MAX_DOCUMENT_BYTES)
@@ -378,7 +387,8 @@ class GroupEncoder:
         nidx = len(layout.frame.index)
         self.key_prepared = [prepared[nidx + i] for i in layout.key_positions]
         keys = set(layout.key_positions)
-        self.row_prepared = prepared[:nidx] + [
+        # omegaml's row elements hold no index: rows appended to its data hold none either
+        self.row_prepared = (prepared[:nidx] if with_index else []) + [
             p for i, p in enumerate(prepared[nidx:]) if i not in keys
         ]
 
@@ -753,8 +763,9 @@ def _as_rows(value: Any) -> list[dict[str, Any]]:
 
 
 def _row_order(rowids: np.ndarray) -> np.ndarray | None:
-    """The permutation that puts rows in row-id order (rows without one keep their place,
-    after those with one); None if they are in order already."""
+    """The permutation that puts rows in row-id order (rows without one, written by
+    omegaml before any append, keep their place before those with one); None if they are
+    in order already."""
     if len(rowids) < 2:
         return None
     missing = rowids < 0
@@ -762,8 +773,7 @@ def _row_order(rowids: np.ndarray) -> np.ndarray | None:
         if missing.all():
             return None
         rowids = rowids.copy()
-        top = int(rowids.max()) + 1
-        rowids[missing] = top + np.flatnonzero(missing)
+        rowids[missing] = np.flatnonzero(missing) - len(rowids)
     if bool((np.diff(rowids) >= 0).all()):
         return None
     return np.argsort(rowids, kind="stable")

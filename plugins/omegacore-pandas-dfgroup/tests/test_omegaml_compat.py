@@ -87,9 +87,12 @@ def test_rebuild_params_on_omegaml_data(legacy: OmegaStore) -> None:
 
 def test_replace_and_append_omegaml_data(legacy: OmegaStore) -> None:
     frame = legacy.get("legacy")
-    with pytest.raises(ValueError, match="written by omegaml"):
-        legacy.put(frame, "legacy", groupby=["region", "year"], append=True)
-    legacy.put(frame, "legacy", groupby=["region", "year"])
+    with pytest.raises(ValueError, match="grouped data written by omegaml: it is grouped by"):
+        legacy.put(frame, "legacy", groupby=["region"], append=True)
+    legacy.put(frame.iloc[:1], "legacy", groupby=["region", "year"], append=True)
+    pd.testing.assert_frame_equal(legacy.get("legacy"),
+                                  pd.concat([frame, frame.iloc[:1]], ignore_index=True))
+    legacy.put(frame, "legacy", groupby=["region", "year"], append=False)
     pd.testing.assert_frame_equal(legacy.get("legacy"), frame)
     assert len(legacy.list()) == 1
 

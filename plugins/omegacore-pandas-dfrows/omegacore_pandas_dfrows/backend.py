@@ -95,11 +95,22 @@ class DataFrameRowsBackend(BaseBackend):
             and previous.kind in ROW_KINDS
             and bool(previous.collection)
         )
+        if append is True and not replace and previous is not None and not appending:
+            raise ValueError(
+                f"cannot append to {name!r}: it is stored as {previous.kind}, not as rows. "
+                "Pass append=False to replace it"
+                + (", or groupby= to append groups" if previous.kind == "pandas.dfgroup"
+                   else "")
+            )
         layout = FrameLayout.from_frame(obj)
         stored_layout = None
         if appending:
             assert previous is not None
             stored_layout = FrameLayout.from_kind_meta(previous.kind_meta or {}, previous.kind)
+            if stored_layout.source != "omegacore":
+                # the new rows go into omegaml's fields, under omegaml's metadata
+                layout = FrameLayout.from_frame(obj, fields={
+                    spec.name: spec.field for spec in stored_layout.columns})
             layout.check_append(stored_layout)
             if append is None:
                 warn(
@@ -108,8 +119,15 @@ class DataFrameRowsBackend(BaseBackend):
                 )
         encoder = prepare_rows(obj, layout)  # checks every value before anything is written
         indexes = put_indexes(index, layout)
-        with self.stage(name, attributes) as staged:
+        # rows appended to a Series omegaml wrote keep its kind, pandas.serows
+        kind = previous.kind if appending and previous is not None else self.KIND
+        with self.store.stage(name, kind=kind, attributes=attributes) as staged:
             collection = staged.append_target() if appending else None
+            if appending and collection is None:
+                raise ValueError(
+                    f"cannot append to {name!r}: its rows belong to another collection owner "
+                    "(a registered collection); pass append=False to store a copy instead"
+                )
             created = collection is None
             if collection is None:
                 collection = staged.new_collection()
@@ -119,8 +137,12 @@ class DataFrameRowsBackend(BaseBackend):
             write_rows(collection, encoder, chunksize=chunksize)
             if indexes and created:
                 create_indexes(collection, indexes)  # faster after the inserts
-            final = layout.merged_with(stored_layout) if stored_layout is not None else layout
-            staged.meta.kind_meta = final.to_kind_meta(rows=staged.row_count())
+            if stored_layout is not None and stored_layout.source != "omegacore":
+                assert previous is not None
+                staged.meta.kind_meta = previous.kind_meta  # omegaml keeps reading it as is
+            else:
+                final = layout.merged_with(stored_layout) if stored_layout else layout
+                staged.meta.kind_meta = final.to_kind_meta(rows=staged.row_count())
             if appending:
                 staged.on_rebase(lambda current: _rebase(staged, layout, current))
         return staged.meta
@@ -211,6 +233,9 @@ def _rebase(staged: StagedPut, layout: FrameLayout, current: MetadataBase) -> No
     """Another append committed first: merge this frame's layout with the one it left."""
     stored = FrameLayout.from_kind_meta(current.kind_meta or {}, current.kind)
     layout.check_append(stored)
+    if stored.source != "omegacore":
+        staged.meta.kind_meta = current.kind_meta
+        return
     staged.meta.kind_meta = layout.merged_with(stored).to_kind_meta(rows=staged.row_count())
 
 

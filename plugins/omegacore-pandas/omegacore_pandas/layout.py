@@ -216,10 +216,8 @@ class FrameLayout:
     def check_append(self, stored: FrameLayout) -> None:
         """Raise ValueError (before writing) if this layout cannot be appended to ``stored``."""
         if stored.source != "omegacore":
-            raise ValueError(
-                "appending to data written by omegaml is not supported: read it with "
-                "store.get(name) and store it again with append=False, then append"
-            )
+            self._check_append_to_omegaml(stored)
+            return
         mine = [(s.name, s.field, s.desc) for s in self.columns]
         theirs = [(s.name, s.field, s.desc) for s in stored.columns]
         if mine != theirs:
@@ -238,6 +236,38 @@ class FrameLayout:
             raise ValueError(
                 f"cannot append a {self.obj_type} to a stored {stored.obj_type}; "
                 "pass append=False to replace"
+            )
+
+    def _check_append_to_omegaml(self, stored: FrameLayout) -> None:
+        """Raise ValueError unless these rows read back through omegaml's stored layout.
+
+        Rows appended to an object omegaml wrote keep omegaml's metadata, so omegaml and
+        this package read them as before: the same fields in the same order, and values
+        that the stored dtypes decode (strings into omegaml's object columns, a time zone
+        under any of its names).
+        """
+        def accepts(old: dict[str, Any], new: dict[str, Any]) -> bool:
+            if old["kind"] == "infer-object":
+                return new["kind"] == "string" or new == {"kind": "numpy", "name": "object"}
+            if old["kind"] == "infer-category":
+                return new["kind"] == "category"
+            if old["kind"] == "datetimetz" == new["kind"]:
+                return (old["unit"], old["tz"]) == (new["unit"], new["tz"])
+            return old == new
+
+        same = (
+            self.obj_type == stored.obj_type
+            and len(self.index) == len(stored.index)
+            and len(self.columns) == len(stored.columns)
+            and all(a.name == b.name and a.field == b.field and accepts(a.desc, b.desc)
+                    for a, b in zip(stored.specs, self.specs, strict=True))
+        )
+        if not same:
+            raise ValueError(
+                "cannot append to this object written by omegaml: the index levels, columns "
+                f"or dtypes differ (stored: {_describe(stored.specs)}; given: "
+                f"{_describe(self.specs)}). Convert the frame to the stored columns and "
+                "dtypes, or pass append=False to replace"
             )
 
     def merged_with(self, stored: FrameLayout) -> FrameLayout:
