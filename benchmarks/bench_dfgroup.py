@@ -34,7 +34,8 @@ from bson.raw_bson import RawBSONDocument
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import benchmark_server, measure, print_table  # noqa: E402
 from omegacore_pandas.decode import CODEC_OPTIONS  # noqa: E402
-from omegacore_pandas_dfgroup.groups import GroupEncoder, GroupLayout  # noqa: E402
+from omegacore_pandas_dfgroup.encode import GroupEncoder  # noqa: E402
+from omegacore_pandas_dfgroup.layout import GroupLayout  # noqa: E402
 
 from omegacore import OmegaStore  # noqa: E402
 

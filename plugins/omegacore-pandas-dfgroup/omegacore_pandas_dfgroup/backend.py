@@ -25,17 +25,10 @@ from omegacore.filters import all_of
 from omegacore.staging import StagedPut
 from omegacore.validation import check_flag
 from omegacore_pandas_dfgroup import KIND
-from omegacore_pandas_dfgroup.groups import (
-    DATA_FIELD,
-    DOCUMENT_BYTES,
-    GroupEncoder,
-    GroupLayout,
-    GroupQuery,
-    build_group_query,
-    document_filter,
-    layout_of,
-    read_groups,
-)
+from omegacore_pandas_dfgroup.decode import read_groups
+from omegacore_pandas_dfgroup.encode import GroupEncoder
+from omegacore_pandas_dfgroup.layout import DATA_FIELD, DOCUMENT_BYTES, GroupLayout, layout_of
+from omegacore_pandas_dfgroup.query import GroupQuery, build_group_query, document_filter
 
 #: the field that numbers group documents: the row id of a document's first row
 DOCUMENT_ROWID = f"{DATA_FIELD}.0.{ROWID_FIELD}"

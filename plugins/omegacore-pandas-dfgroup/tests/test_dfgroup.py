@@ -11,14 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from omegacore_pandas_dfgroup.backend import DataFrameGroupBackend
-from omegacore_pandas_dfgroup.groups import (
-    DATA_FIELD,
-    MAX_DOCUMENT_BYTES,
-    GroupDecoder,
-    GroupLayout,
-    group_codes,
-    iter_documents,
-)
+from omegacore_pandas_dfgroup.decode import GroupDecoder, iter_documents
+from omegacore_pandas_dfgroup.encode import group_codes
+from omegacore_pandas_dfgroup.layout import DATA_FIELD, MAX_DOCUMENT_BYTES, GroupLayout
 from omegacore_testing import KindConformance, data_footprint
 from omegacore_testing.crash import AppendConformance, CrashConformance
 from omegacore_testing.faults import fail_before_commit

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from omegacore_pandas_dfgroup.groups import DATA_FIELD, element_query, prefixed
+from omegacore_pandas_dfgroup.layout import DATA_FIELD
+from omegacore_pandas_dfgroup.query import element_query, prefixed
 
 from omegacore import OmegaStore
 

@@ -10,7 +10,8 @@ import bson
 import pandas as pd
 import pytest
 from bson import Binary, Code, Decimal128, MaxKey, MinKey, ObjectId, Regex, Timestamp
-from omegacore_pandas_dfgroup.groups import DATA_FIELD, split_group_document
+from omegacore_pandas_dfgroup.decode import split_group_document
+from omegacore_pandas_dfgroup.layout import DATA_FIELD
 
 from omegacore import OmegaStore
 
