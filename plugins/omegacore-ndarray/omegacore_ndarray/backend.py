@@ -1,10 +1,12 @@
-"""The ``ndarray.bin`` backend: a numpy array as its raw bytes in one GridFS file.
+"""The ``ndarray.bin`` backend: a numpy array as a ``.npy`` file in GridFS.
 
-No pickle and no file format: the GridFS file holds the array's elements exactly as
-numpy holds them in memory (C order, or Fortran order for Fortran-ordered arrays), and
-the metadata's ``kind_meta`` holds what is needed to read them back::
+No pickle: the GridFS file holds numpy's ``.npy`` header and then the array's elements
+exactly as numpy holds them in memory (C order, or Fortran order for Fortran-ordered
+arrays), byte for byte what ``np.save`` writes; the metadata's ``kind_meta`` says the
+same, so omegaml (which reads ``save_method: np.save`` files with ``np.load``) reads it::
 
-    {"format": "raw", "dtype": "<f8", "shape": [1000, 3], "order": "C", "nbytes": 24000}
+    {"format": "npy", "dtype": "<f8", "shape": [1000, 3], "order": "C", "nbytes": 24000,
+     "save_method": "np.save", "allow_pickle": false}
     (+ "descr": "[('a', '<i4'), ...]" for structured dtypes)
 
 A put streams the array's buffer to GridFS in slices, and a get reads the file into a
@@ -14,6 +16,8 @@ preallocated array, so neither holds a second copy of the data.
 from __future__ import annotations
 
 import ast
+import io
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +26,11 @@ from omegacore import BaseBackend, MetadataBase
 
 from omegacore_ndarray import KIND
 
-#: the layout this backend writes, recorded as kind_meta["format"]
-FORMAT = "raw"
+#: the layout this backend writes, recorded as kind_meta["format"]: a .npy header, then
+#: the array's bytes
+FORMAT = "npy"
+#: the layout of earlier releases: the bytes without a header
+RAW_FORMAT = "raw"
 #: bytes handed to GridFS per slice of the array's buffer
 CHUNK_BYTES = 16 * 1024 * 1024
 
@@ -71,6 +78,21 @@ def _chunks(arr: np.ndarray, flat: np.ndarray | None) -> Iterator[memoryview]:
     for start in range(0, arr.shape[0], rows):
         block = np.ascontiguousarray(arr[start : start + rows])
         yield block.reshape(-1).view(np.uint8).data
+
+
+def npy_header(arr: np.ndarray, order: str) -> bytes:
+    """The ``.npy`` header (format 1.0, or 2.0 for very long ones) for ``arr``'s bytes in
+    ``order``: the file is then exactly what ``np.save`` writes, so any reader of
+    ``.npy`` files (``np.load``, omegaml) reads it."""
+    info = {"descr": np.lib.format.dtype_to_descr(arr.dtype),
+            "fortran_order": order == "F", "shape": arr.shape}
+    out = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(out, info)
+    except ValueError:  # the header does not fit format 1.0
+        out = io.BytesIO()
+        np.lib.format.write_array_header_2_0(out, info)
+    return out.getvalue()
 
 
 def dtype_meta(dtype: np.dtype) -> dict[str, Any]:
@@ -164,10 +186,14 @@ class NumpyArrayBackend(BaseBackend):
             "shape": list(obj.shape),
             "order": order,
             "nbytes": int(obj.nbytes),
+            # omegaml reads a file with this marker with np.load: every dtype and order
+            "save_method": "np.save",
+            "allow_pickle": False,
         }
+        header = npy_header(obj, order)
         with self.stage(name, attributes, kind_meta=kind_meta) as staged:
             # readable slices rather than bytes: GridFS copies each 255 KiB chunk once
-            staged.put_file(_chunks(obj, flat), ext="np")
+            staged.put_file(itertools.chain([header], _chunks(obj, flat)), ext="np")
         return staged.meta
 
     def get(
@@ -181,11 +207,17 @@ class NumpyArrayBackend(BaseBackend):
         if meta.gridfile_id is None:
             raise ValueError(f"{name!r} has no GridFS file in its metadata; put it again")
         with self.store.gridfs_bucket.open_download_stream(meta.gridfile_id) as stream:
-            if kind_meta.get("format") == FORMAT:
+            if kind_meta.get("format") == RAW_FORMAT:  # without a header (before 0.2)
                 dtype = dtype_from_meta(kind_meta)
                 shape, order = tuple(kind_meta["shape"]), kind_meta.get("order", "C")
-            elif kind_meta.get("save_method") == "np.save":  # written by omegaml
-                shape, order, dtype = _npy_header(stream)
+            elif kind_meta.get("save_method") == "np.save":  # ours, or written by omegaml
+                try:
+                    shape, order, dtype = _npy_header(stream)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{name!r}: the GridFS file has no valid .npy header ({exc}); the "
+                        "stored data is damaged, put it again"
+                    ) from exc
             else:  # omegaml's older raw layout: dtype name and shape
                 dtype, shape, order = np.dtype(kind_meta["dtype"]), tuple(kind_meta["shape"]), "C"
             out = np.empty(shape, dtype=dtype, order="F" if order == "F" else "C")

@@ -117,13 +117,33 @@ def test_round_trip_exact(store: OmegaStore, array: np.ndarray) -> None:
 def test_kind_meta_and_raw_bytes(store: OmegaStore) -> None:
     arr = np.asfortranarray(np.arange(6, dtype=">f4").reshape(2, 3))
     meta = store.put(arr, "raw")
-    assert meta.kind_meta == {"format": "raw", "dtype": ">f4", "shape": [2, 3], "order": "F",
-                              "nbytes": 24}
-    assert file_bytes(store, "raw") == arr.tobytes(order="F")  # raw bytes, no pickle, no header
+    assert meta.kind_meta == {"format": "npy", "dtype": ">f4", "shape": [2, 3], "order": "F",
+                              "nbytes": 24, "save_method": "np.save", "allow_pickle": False}
+    # what np.save writes: the .npy header, then the raw bytes; no pickle
+    assert file_bytes(store, "raw") == _saved(arr)
+    assert file_bytes(store, "raw").endswith(arr.tobytes(order="F"))
     struct = ARRAYS["struct"]
     meta = store.put(struct, "raw")
     assert meta.kind_meta["descr"] == repr(np.lib.format.dtype_to_descr(struct.dtype))
-    assert file_bytes(store, "raw") == struct.tobytes()
+    assert file_bytes(store, "raw") == _saved(struct)
+
+
+def _saved(arr: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    np.save(out, arr, allow_pickle=False)
+    return out.getvalue()
+
+
+def test_reads_the_raw_layout_of_earlier_releases(store: OmegaStore) -> None:
+    arr = np.asfortranarray(np.arange(6, dtype=">i4").reshape(2, 3))
+    meta = store.put(arr, "old")
+    store.fs.delete(meta.gridfile_id)
+    store.fs.put(arr.tobytes(order="F"), _id=meta.gridfile_id, filename="old")
+    store._metadata_collection.update_one(
+        {"_id": meta.id},
+        {"$set": {"kind_meta": {"format": "raw", "dtype": ">i4", "shape": [2, 3],
+                                "order": "F", "nbytes": 24}}})
+    assert_identical(arr, store.get("old"))
 
 
 @pytest.mark.parametrize(

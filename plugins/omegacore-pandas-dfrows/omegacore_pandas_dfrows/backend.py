@@ -119,7 +119,7 @@ class DataFrameRowsBackend(BaseBackend):
                 )
         encoder = prepare_rows(obj, layout)  # checks every value before anything is written
         indexes = put_indexes(index, layout)
-        # rows appended to a Series omegaml wrote keep its kind, pandas.serows
+        # appended rows keep the stored kind (a Series omegaml wrote stays pandas.serows)
         kind = previous.kind if appending and previous is not None else self.KIND
         with self.store.stage(name, kind=kind, attributes=attributes) as staged:
             collection = staged.append_target() if appending else None
@@ -217,16 +217,14 @@ class DataFrameRowsBackend(BaseBackend):
 
 
 class SeriesRowsBackend(DataFrameRowsBackend):
-    """Series stored by omegaml 0.18 (kind ``pandas.serows``); read only.
-
-    New Series are stored as ``pandas.dfrows``; this kind never claims an object.
-    """
+    """Series as rows, kind ``pandas.serows`` as omegaml 0.18 stores them, so that omegaml
+    reads them back as Series (``kind="pandas.dfrows"`` stores a Series under that kind)."""
 
     KIND = SERIES_KIND
 
     @classmethod
     def supports(cls, obj: Any, name: str, **kwargs: Any) -> bool:
-        return False
+        return isinstance(obj, pd.Series)
 
 
 def _rebase(staged: StagedPut, layout: FrameLayout, current: MetadataBase) -> None:

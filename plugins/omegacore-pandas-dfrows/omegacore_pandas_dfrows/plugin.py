@@ -28,8 +28,9 @@ def omega_kinds() -> list[KindSpec]:
             "pandas.serows",
             "omegacore_pandas_dfrows.backend:SeriesRowsBackend",
             types=("pandas.Series", "pandas.core.series.Series"),
-            priority=0,
-            description="Series written by omegaml 0.18 (read only; new Series use pandas.dfrows)",
+            # above pandas.dfrows: a Series is stored as omegaml stores it
+            priority=51,
+            description="Series as one document per row, queryable (omegaml's layout)",
         ),
     ]
 

@@ -45,7 +45,9 @@ class TestDataFrameConformance(KindConformance, CrashConformance):
 
 
 class TestSeriesConformance(KindConformance):
-    kind = "pandas.dfrows"
+    """Series are stored as pandas.serows (as omegaml stores them)."""
+
+    kind = "pandas.serows"
 
     def make_object(self, variant: int) -> pd.Series:
         return pd.Series(np.arange(10, dtype="int32") * (variant + 1), name=f"s{variant}")
@@ -84,7 +86,12 @@ def test_keywords_of_other_kinds_never_reach_the_backend(store: OmegaStore) -> N
 
     df = pd.DataFrame({"a": [1]})
     assert DataFrameRowsBackend.supports(df, "x")
-    assert not SeriesRowsBackend.supports(df["a"], "x")
+    assert SeriesRowsBackend.supports(df["a"], "x") and not SeriesRowsBackend.supports(df, "x")
+    # a Series is stored as omegaml stores it, so omegaml reads back a Series
+    assert store.put(df["a"], "s").kind == "pandas.serows"
+    assert store.put(df["a"], "s2", kind="pandas.dfrows").kind == "pandas.dfrows"
+    assert_series_equal(store.get("s"), df["a"])
+    assert_series_equal(store.get("s2"), df["a"])
     # switched off, they are dropped by the store (the backend refuses unknown options)
     assert store.put(df, "x", as_hdf=False, groupby=None, as_pydata=False).kind == "pandas.dfrows"
     with pytest.raises(TypeError, match=r"unexpected options \['as_hfd'\]"):

@@ -314,15 +314,16 @@ def _pandas2_index(index: pd.Index) -> pd.Index:
 
 
 def writable(obj: Frame) -> Frame:
-    """``obj`` as this pandas writes it correctly to HDF5.
+    """``obj`` as pandas 2 writes and reads it correctly in HDF5.
 
     pandas 2 refuses string-dtype columns (they become object columns) and writes the
     numbers of datetimes and timedeltas in units other than "ns" as if they were "ns"
-    (they become "ns"; dates outside 1677-2262 cannot). ``restore_info`` of the original
-    records the dtypes, so a get casts them back. pandas 3 writes ``obj`` as it is.
+    (they become "ns"; dates outside 1677-2262 cannot). pandas 3 writes other units as
+    they are, which pandas 2 (and so omegaml 0.18) then reads as nanoseconds: the same
+    conversion keeps every file readable there. ``restore_info`` of the original records
+    the dtypes, so a get casts them back. Under pandas 3, values that do not fit "ns" are
+    written as they are (readable by pandas 3 only).
     """
-    if PANDAS_3:
-        return obj
     try:
         if isinstance(obj, pd.Series):
             converted: Frame = _pandas2_column(obj)
@@ -338,6 +339,8 @@ def writable(obj: Frame) -> Frame:
         frame.columns = _pandas2_index(frame.columns)
         return frame
     except (pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta) as exc:
+        if PANDAS_3:
+            return obj
         raise TypeError(
             f"pandas {pd.__version__} writes datetimes to HDF5 only in nanoseconds, which "
             f"cannot hold these values ({exc}); pandas 3 can, or store the frame without "

@@ -190,7 +190,7 @@ class FrameLayout:
         """
         specs = self.index + self.columns
         pairs = [[display_name(s.name), s.field] for s in specs] + [[ROWID_FIELD, ROWID_FIELD]]
-        dtypes = {s.field: str(s.codec.dtype) for s in specs}
+        dtypes = {s.field: _omegaml_dtype(s.codec.dtype) for s in specs}
         dtypes[ROWID_FIELD] = "int64"
         idx_meta: dict[str, Any] = {"names": [display_name(s.name) for s in self.index]}
         if self.index_info.get("freq"):
@@ -472,6 +472,19 @@ def _as_range(values: Any) -> tuple[int, int, int] | None:
     if not np.array_equal(np.diff(values), np.full(n - 1, step)):
         return None
     return (start, start + step * n, step)
+
+
+def _omegaml_dtype(dtype: Any) -> str:
+    """``dtype`` as omegaml 0.18 (on pandas 2) reads it from ``kind_meta["dtypes"]``.
+
+    It restores time zones only from ``datetime64[ns, <tz>]``; other units of a datetime
+    are written as "ns" there (this package reads the exact dtype from its own record).
+    """
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return f"datetime64[ns, {dtype.tz}]"
+    if getattr(dtype, "kind", None) == "M":
+        return "datetime64[ns]"
+    return str(dtype)
 
 
 def _describe(specs: list[FieldSpec]) -> str:

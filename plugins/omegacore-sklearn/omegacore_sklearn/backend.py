@@ -8,7 +8,7 @@ scikit-learn version can warn::
 
     {"format": "joblib", "estimator": "sklearn.pipeline.Pipeline", "compress": 0,
      "nbytes": 12345, "sklearn_version": "1.9.1", "joblib_version": "1.6.0",
-     "python_version": "3.11.7"}
+     "python_version": "3.11.7", "_om_backend_version": "1"}
 
 Loading runs pickle code: whoever can write to the store can run code in every process
 that loads a model from it (see docs/security.md).
@@ -126,6 +126,8 @@ class SklearnJoblibBackend(BaseBackend):
             "sklearn_version": sklearn.__version__,
             "joblib_version": joblib.__version__,
             "python_version": platform.python_version(),
+            # omegaml reads a model marked so as one joblib file (its backend version 1)
+            "_om_backend_version": "1",
         }
         with self.stage(name, attributes, kind_meta=kind_meta) as staged:
             staged.put_file(buffer, ext="joblib")
