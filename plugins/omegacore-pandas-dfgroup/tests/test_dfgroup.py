@@ -14,7 +14,7 @@ from omegacore_pandas_dfgroup.backend import DataFrameGroupBackend
 from omegacore_pandas_dfgroup.decode import GroupDecoder, iter_documents
 from omegacore_pandas_dfgroup.encode import group_codes
 from omegacore_pandas_dfgroup.layout import DATA_FIELD, MAX_DOCUMENT_BYTES, GroupLayout
-from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing import ColumnsConformance, KindConformance, data_footprint
 from omegacore_testing.crash import AppendConformance, CrashConformance
 from omegacore_testing.faults import fail_before_commit
 
@@ -46,7 +46,7 @@ def documents(store: OmegaStore, name: str) -> list[dict[str, Any]]:
     return list(store.mongodb[meta.collection].find())
 
 
-class TestDfgroupConformance(KindConformance, CrashConformance):
+class TestDfgroupConformance(KindConformance, CrashConformance, ColumnsConformance):
     kind = KIND
     put_kwargs = {"groupby": ["g"]}
 

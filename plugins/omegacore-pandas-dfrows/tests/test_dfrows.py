@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bson import json_util
-from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing import ColumnsConformance, KindConformance, data_footprint
 from omegacore_testing.crash import AppendConformance, CrashConformance
 from pandas.testing import assert_frame_equal, assert_series_equal
 from pymongo.collection import Collection
@@ -25,7 +25,7 @@ DATA = Path(__file__).parent / "data"
 # ------------------------------------------------------------------------------------------
 # conformance
 # ------------------------------------------------------------------------------------------
-class TestDataFrameConformance(KindConformance, CrashConformance):
+class TestDataFrameConformance(KindConformance, CrashConformance, ColumnsConformance):
     kind = "pandas.dfrows"
 
     def make_object(self, variant: int) -> pd.DataFrame:

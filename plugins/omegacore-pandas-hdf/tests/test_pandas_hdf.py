@@ -15,7 +15,7 @@ from omegacore import BaseBackend, DoesNotExist, OmegaStore
 from omegacore.documents import MetadataBase
 from omegacore.errors import PluginHookError
 from omegacore.settings import METADATA_COLLECTION
-from omegacore_testing import KindConformance, data_footprint
+from omegacore_testing import ColumnsConformance, KindConformance, data_footprint
 from omegacore_testing.crash import CrashConformance
 from omegacore_testing.faults import fail_before_commit
 
@@ -38,7 +38,7 @@ def assert_same(expected: Any, actual: Any) -> None:
         pd.testing.assert_frame_equal(actual, expected, check_freq=True)
 
 
-class TestPandasHdfConformance(KindConformance, CrashConformance):
+class TestPandasHdfConformance(KindConformance, CrashConformance, ColumnsConformance):
     kind = KIND
     put_kwargs = {"as_hdf": True}
 
