@@ -140,6 +140,7 @@ class StagedPut:
         self._rowid_field = ROWID_FIELD
         self._undo: list[Callable[[], None]] = []
         self._rebase: list[Callable[[MetadataBase], None]] = []
+        self._shared_storage: dict[str, Any] | None = None
         self._phase = "write"
         self.committed = False
 
@@ -287,15 +288,28 @@ class StagedPut:
         self.meta.storage = {**(self.meta.storage or {}), "external": True}
         return self.store.mongodb[collection]
 
+    def share_data_of(self, owner: MetadataBase) -> None:
+        """Point this object at the data of the committed object ``owner``, which keeps it.
+
+        The object reads exactly as ``owner`` does (collection, GridFS file, row ranges);
+        replacing or dropping it never removes that data (it is ``external`` here), so the
+        owner's own drop does. Versions use it: a name reads its latest version's data.
+        """
+        self.meta.collection = owner.collection
+        self.meta.gridfile = owner.gridfile
+        self.meta.kind_meta = dict(owner.kind_meta or {})
+        self._shared_storage = {**(owner.storage or {}), "external": True}
+
     def on_failure(self, undo: Callable[[], None]) -> None:
         """Run ``undo`` if this put fails (for effects the store does not know of)."""
         self._undo.append(undo)
 
     def on_rebase(self, rebase: Callable[[MetadataBase], None]) -> None:
-        """Run ``rebase(current)`` if another append committed first, before committing again.
+        """Run ``rebase(current)`` if another put committed first, before committing again.
 
-        ``current`` is the object's metadata as that append left it: recompute fields of
-        ``self.meta`` that summarise all rows (e.g. ``kind_meta``) from it.
+        ``current`` is the object's metadata as that put left it: recompute fields of
+        ``self.meta`` that summarise what is stored (an append's ``kind_meta``, a version
+        history) from it, or raise to refuse.
         """
         self._rebase.append(rebase)
 
@@ -341,6 +355,8 @@ class StagedPut:
 
     # -- ending ------------------------------------------------------------------------------
     def _storage(self) -> dict[str, Any]:
+        if self._shared_storage is not None:
+            return dict(self._shared_storage)
         storage = {k: v for k, v in (self.meta.storage or {}).items() if k == "external"}
         if self._extra_collections:
             storage["collections"] = list(dict.fromkeys(self._extra_collections))
@@ -412,9 +428,14 @@ class StagedPut:
             current_meta = self.store.Metadata._from_son(current)
             for rebase in self._rebase:
                 rebase(current_meta)
-        elif self._entry is not None:
-            replaced = Locations.of(current)
-            self._journal.add(self._entry, replaced.collections, replaced.files)
+        else:
+            if self._entry is not None:
+                replaced = Locations.of(current)
+                self._journal.add(self._entry, replaced.collections, replaced.files)
+            if self._rebase:
+                current_meta = self.store.Metadata._from_son(current)
+                for rebase in self._rebase:
+                    rebase(current_meta)
 
     def _committed_as(self, generation: ObjectId) -> bool | None:
         """Whether the metadata now carries ``generation`` (None if the server cannot say)."""

@@ -114,6 +114,7 @@ class DataFrameGroupBackend(BaseBackend):
         key_index = [(field, ASCENDING) for field in layout.key_fields()[:32]]
         with self.stage(name, attributes) as staged:
             target = staged.append_target() if appending else None
+            appended = target is not None
             if target is None:
                 target = staged.new_collection()
                 # before the inserts: on an empty collection this is quick, and it creates
@@ -131,7 +132,8 @@ class DataFrameGroupBackend(BaseBackend):
                 staged.meta.kind_meta = previous.kind_meta
             else:
                 staged.meta.kind_meta = layout.to_kind_meta(rows=staged.row_count())
-            staged.on_rebase(lambda current: _rebase(staged, layout, current))
+            if appended:
+                staged.on_rebase(lambda current: _rebase(staged, layout, current))
         return staged.meta
 
     # -- get ---------------------------------------------------------------------------------

@@ -44,6 +44,16 @@ def data_footprint(store: OmegaStore) -> tuple[list[str], int]:
     return names, files
 
 
+def without_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kind tests see what the kind does: a put replaces, whatever the prefix.
+
+    With omegacore-versions installed, every put in a ``models/`` store is a new version
+    (omegaml's default); ``OMEGA_VERSIONS=none`` turns that off for the test (and the
+    processes it starts). The versions plugin has its own tests over every kind.
+    """
+    monkeypatch.setenv("OMEGA_VERSIONS", "none")
+
+
 class KindConformance:
     """The contract of a kind backend, checked against a real server."""
 
@@ -68,7 +78,9 @@ class KindConformance:
 
     # -- helpers ---------------------------------------------------------------------------
     @pytest.fixture
-    def kind_store(self, omega_store_factory: Any) -> OmegaStore:
+    def kind_store(self, omega_store_factory: Any, monkeypatch: pytest.MonkeyPatch
+                   ) -> OmegaStore:
+        without_versions(monkeypatch)
         return omega_store_factory(prefix=self.prefix)
 
     def put(self, store: OmegaStore, obj: Any, name: str, **kwargs: Any) -> Any:

@@ -35,7 +35,7 @@ import pytest
 from omegacore import OmegaStore
 from omegacore.fsck import check as fsck
 from omegacore.journal import Journal, name_key
-from omegacore_testing.conformance import data_footprint
+from omegacore_testing.conformance import data_footprint, without_versions
 
 #: fractions of a put's duration at which ``test_killed_at_random_points`` kills it
 KILL_POINTS = (0.3, 0.7)
@@ -162,7 +162,8 @@ class CrashConformance:
         assert actual == expected
 
     @pytest.fixture
-    def crash_store(self, omega_store_factory: Any) -> OmegaStore:
+    def crash_store(self, omega_store_factory: Any, monkeypatch: pytest.MonkeyPatch) -> OmegaStore:
+        without_versions(monkeypatch)
         return omega_store_factory(prefix=self.prefix)
 
     def _put(self, store: OmegaStore, obj: Any, name: str) -> Any:
@@ -248,7 +249,8 @@ class AppendConformance:
         assert actual == expected
 
     @pytest.fixture
-    def append_store(self, omega_store_factory: Any) -> OmegaStore:
+    def append_store(self, omega_store_factory: Any, monkeypatch: pytest.MonkeyPatch) -> OmegaStore:
+        without_versions(monkeypatch)
         return omega_store_factory(prefix=self.prefix)
 
     def test_killed_append_is_invisible(self, append_store: OmegaStore) -> None:

@@ -33,9 +33,6 @@ def case_id(case: dict[str, Any]) -> str:
     return f"{case['prefix']}{case['name']}" + (f"({args})" if args else "")
 
 
-_NO_RAWDICT = "kind pandas.rawdict is not installed (no plugin provides it yet)"
-_NO_VERSIONS = ("no versions plugin: name@tag, name^ and version=-2 do not read omegaml's "
-                "attributes['versions']")
 _NO_REVISIONS = "no revisions plugin: revision=/changeset= are taken for column filters"
 
 #: what differs today, by case id; each mark must go when the difference is fixed
@@ -45,14 +42,6 @@ XFAIL: dict[str, str] = {
     "data/revised(revision=0)": _NO_REVISIONS,
     "data/revised(revision='second')": _NO_REVISIONS,
     "data/revised(changeset=1)": _NO_REVISIONS,
-    "models/regression@prod": _NO_VERSIONS,
-    "models/regression@first": _NO_VERSIONS,
-    "models/regression@c0ffee": _NO_VERSIONS,
-    "models/regression(version=-2)": _NO_VERSIONS,
-    "models/regression^": _NO_VERSIONS,
-    "models/settings": ("no versions plugin: a versioned python.data object reads every "
-                        "document appended to its base collection, not the latest version"),
-    "models/settings(version=-2)": _NO_VERSIONS,
 }
 
 

@@ -1,0 +1,3 @@
+"""omegacore plugin: versions of stored objects of every kind (omegaml's model versions)."""
+
+__version__ = "0.1.0"
