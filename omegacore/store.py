@@ -8,6 +8,7 @@ from the plugins' mixins, composed into the store's class.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import logging
 import pydoc
@@ -661,6 +662,13 @@ class OmegaStore:
                 doc, options = current, dict(kwargs)
                 meta = prepared(self, self.Metadata._from_son(doc), refs, options)
         raise AssertionError("unreachable")
+
+    def revisions(self, name: str, raw: bool = False) -> builtins.list[Any] | None:
+        """The revisions of ``name`` as installed mixins keep them (``omegacore-versions``:
+        ``name@tag`` per version; ``omegacore-revisions``: ``name@<n>`` per changeset);
+        None where none does. ``raw=True``: their metadata or records instead of names."""
+        check_flag(raw, "raw")
+        return None
 
     def getl(self, *args: Any, **kwargs: Any) -> Any:
         """Like ``get`` but lazy: a lazy frame (MDataFrame) for kinds that support it."""

@@ -38,6 +38,9 @@ INDEX_PREFIX = "_idx#"
 NS_PREFIX = "_om#ns_"
 #: prefixes a plain user name must not start with
 RESERVED_PREFIXES = (INDEX_PREFIX, "_om#", "%", "$")
+#: columns omegaml writes as plain fields although they start with "_om#" (its data
+#: revisions' ``_om#revision``): kept plain, so omegaml finds them in what we write
+OMEGAML_PLAIN = frozenset({"_om#revision"})
 
 _ESCAPES = (("%", "%25"), (".", "%2E"), ("\x00", "%00"))
 
@@ -62,7 +65,7 @@ def is_plain_name(name: Any) -> bool:
         and name != ID_FIELD
         and "." not in name
         and "\x00" not in name
-        and not name.startswith(RESERVED_PREFIXES)
+        and (not name.startswith(RESERVED_PREFIXES) or name in OMEGAML_PLAIN)
     )
 
 

@@ -103,6 +103,7 @@ def _default_calls() -> dict[str, Callable[[OmegaStore, str], Any]]:
         "object_store_key": lambda store, name: store.object_store_key(name, "bin"),
         "help": lambda store, name: store.help(name),
         "drop": lambda store, name: store.drop(name),
+        "revisions": lambda store, name: store.revisions(name),
     }
 
 

@@ -313,7 +313,7 @@ class VersionsMixin(StoreMixin):
         untagged versions (their metadata with ``raw=True``); None if unversioned."""
         history = _history(super().metadata(name))
         if history is None:
-            return None
+            return super().revisions(name, raw=raw)
         tagged = hist.tags_of(history)
         names = [f"{name}@{t}" for t in history.get("tags") or {}]
         names += [f"{name}@{r}" for r in hist.refs(history) if r not in tagged]

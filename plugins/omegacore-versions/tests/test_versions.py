@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fractions
+import io
 import subprocess
 import sys
 import textwrap
@@ -131,7 +133,19 @@ KINDS: dict[str, tuple[Callable[[int], Any], dict[str, Any], Callable[[Any, Any]
     "python.data": (lambda v: {"v": v, "tags": ["x"] * v}, {},
                     lambda a, b: a == [b] or pytest.fail(f"{a!r} != [{b!r}]")),
     "sklearn.joblib": (_model, {}, lambda a, b: _slope(a) == _slope(b) or pytest.fail("model")),
+    "python.file": (lambda v: io.BytesIO(b"line\n" * v), {},
+                    lambda a, b: a.read() == b.getvalue() or pytest.fail("file")),
+    "python.model": (lambda v: fractions.Fraction(v, 7), {"kind": "python.model"},
+                     lambda a, b: a == b or pytest.fail(f"{a!r} != {b!r}")),
+    "pandas.rawdict": (lambda v: [{"a": v, "b": {"c": v}}], {"as_raw": True},
+                       lambda a, b: a["a"].tolist() == [b[0]["a"]] or pytest.fail(f"{a!r}")),
 }
+#: kinds whose distributions are examples, not part of omegacore
+EXAMPLES = {"polars.parquet"}
+
+
+def test_every_installed_kind_is_covered(data: OmegaStore) -> None:
+    assert set(data.plugins.kinds()) - EXAMPLES <= set(KINDS)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

@@ -33,16 +33,9 @@ def case_id(case: dict[str, Any]) -> str:
     return f"{case['prefix']}{case['name']}" + (f"({args})" if args else "")
 
 
-_NO_REVISIONS = "no revisions plugin: revision=/changeset= are taken for column filters"
 
 #: what differs today, by case id; each mark must go when the difference is fixed
-XFAIL: dict[str, str] = {
-    "data/revised": ("no revisions plugin: the current state shows omegaml's internal "
-                     "columns _delete_ and _om#revision"),
-    "data/revised(revision=0)": _NO_REVISIONS,
-    "data/revised(revision='second')": _NO_REVISIONS,
-    "data/revised(changeset=1)": _NO_REVISIONS,
-}
+XFAIL: dict[str, str] = {}
 
 
 def _omegamls_columns(got: Any, case: dict[str, Any]) -> Any:
