@@ -159,6 +159,7 @@ class DataFrameRowsBackend(BaseBackend):
         is_series: bool = False,
         chunksize: int | None = None,
         trusted: bool = False,
+        immediate_loc: bool = False,
         **kwargs: Any,
     ) -> Any:
         """The stored DataFrame or Series (or an iterator of chunks with ``chunksize``).
@@ -172,9 +173,14 @@ class DataFrameRowsBackend(BaseBackend):
         meta = self.metadata(name, meta)
         criteria: dict[Any, Any] = dict(kwargs)
         criteria.update(filter or {})
+        check_flag(immediate_loc, "immediate_loc")
         if lazy:
             return open_lazy(self.store, name, meta, columns=columns, filter=criteria,
-                             is_series=is_series, chunksize=chunksize, trusted=trusted)
+                             is_series=is_series, chunksize=chunksize, trusted=trusted,
+                             immediate_loc=immediate_loc)
+        if immediate_loc:
+            raise TypeError("immediate_loc=True applies to lazy frames: use "
+                            f"store.getl({name!r}, immediate_loc=True)")
         layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
         if not meta.collection:
             raise ValueError(f"{name!r} has no row collection; its metadata is incomplete")

@@ -229,8 +229,8 @@ def test_masks(sales: Any) -> None:
         bool(mdf.x > 3)
     with pytest.raises(TypeError, match="combine"):
         (mdf.x > 3) & True  # noqa: B018
-    with pytest.raises(TypeError, match="two lazy columns"):
-        mdf.x > mdf.f  # noqa: B015
+    with pytest.raises(TypeError, match="another column of the same lazy frame"):
+        mdf.x > mdf  # noqa: B015
 
 
 def test_masks_belong_to_their_frame(store: OmegaStore, sales: Any) -> None:
@@ -319,8 +319,8 @@ def test_iloc(sales: Any) -> None:
     assert_frame_equal(mdf.iloc[-8:-3].value, df.iloc[-8:-3])
     assert_frame_equal(mdf.iloc[[3, 1, 200, 3]].value, df.iloc[[3, 1, 200, 3]])
     assert_frame_equal(mdf.iloc[[-1, 0]].value, df.iloc[[-1, 0]])
-    assert_frame_equal(mdf.iloc[7].value, df.iloc[[7]])
-    assert_frame_equal(mdf.iloc[-1].value, df.iloc[[-1]])
+    assert_series_equal(mdf.iloc[7].value, df.iloc[7])  # one position: a Series, as pandas
+    assert_series_equal(mdf.iloc[-1].value, df.iloc[-1])
     assert_frame_equal(mdf.iloc[5:9, [0, 2]].value, df.iloc[5:9, [0, 2]])
     assert_series_equal(mdf.iloc[5:9, 1].value, df.iloc[5:9, 1])
     part = df.iloc[2:40]
@@ -370,7 +370,7 @@ def test_loc(store: OmegaStore) -> None:
                       index=pd.Index(list("acegikmo"), name="key"))
     store.put(df, "keyed", append=False)
     mdf = store.getl("keyed")
-    assert_frame_equal(mdf.loc["e"].value, df.loc[["e"]])
+    assert_series_equal(mdf.loc["e"].value, df.loc["e"])  # one label: a Series, as pandas
     assert_frame_equal(mdf.loc[["c", "k"]].value, df.loc[["c", "k"]])
     assert_frame_equal(mdf.loc["b":"i"].value, df.loc["b":"i"])
     assert_frame_equal(mdf.loc[:"e"].value, df.loc[:"e"])
@@ -403,7 +403,7 @@ def test_loc(store: OmegaStore) -> None:
     store.put(multi, "multi", append=False)
     mm = store.getl("multi")
     assert_frame_equal(mm.loc["b"].value, multi.loc[["b"]])
-    assert_frame_equal(mm.loc[("c", 2)].value, multi.loc[[("c", 2)]])
+    assert_series_equal(mm.loc[("c", 2)].value, multi.loc[("c", 2)])
     assert_frame_equal(mm.loc[[("a", 2), ("c", 1)]].value, multi.loc[[("a", 2), ("c", 1)]])
     assert_frame_equal(mm.loc["a":"b"].value, multi.loc["a":"b"])
 
@@ -443,14 +443,14 @@ def test_count_unique_and_series_reductions(sales: Any) -> None:
     assert_series_equal(mdf[mdf.x > 5].count(), df[df.x > 5].count())
     for column in ("x", "s", "f", "c", "t", "i", "b"):
         expected = df[column].unique()
-        got = mdf[column].unique()
+        got = mdf[column].unique().value
         if isinstance(expected, np.ndarray):
             np.testing.assert_array_equal(got, expected)
         else:
             pd.testing.assert_extension_array_equal(got, expected)
-    np.testing.assert_array_equal(mdf[mdf.x > 6].sort("-x").x.unique(),
+    np.testing.assert_array_equal(mdf[mdf.x > 6].sort("-x").x.unique().value,
                                   df[df.x > 6].sort_values("x", ascending=False).x.unique())
-    pd.testing.assert_extension_array_equal(mdf.sort("-f").s.unique(),
+    pd.testing.assert_extension_array_equal(mdf.sort("-f").s.unique().value,
                                             df.sort_values("f", ascending=False,
                                                            kind="stable").s.unique())
     assert mdf.s.nunique() == df.s.nunique()
@@ -572,7 +572,7 @@ def test_empty_results_are_empty_frames(store: OmegaStore, sales: Any) -> None:
     assert len(chunks) == 1
     assert_frame_equal(chunks[0], nothing)
     assert_series_equal(none.count(), nothing.count())
-    assert len(none.s.unique()) == 0 and none.s.unique().dtype == df.s.dtype
+    assert len(none.s.unique()) == 0 and none.s.unique().value.dtype == df.s.dtype
     assert none.x.sum() == 0 and np.isnan(none.f.mean())
     assert_frame_equal(none.groupby("s").agg({"x": ["sum", "mean"], "f": "max"}),
                        nothing.groupby("s").agg({"x": ["sum", "mean"], "f": "max"}))
@@ -639,3 +639,86 @@ def test_data_written_by_omegaml(store: OmegaStore) -> None:
             assert_frame_equal(lazy.iloc[1:3].value, eager.iloc[1:3])
             assert_frame_equal(lazy.tail(2).value, eager.tail(2))
             assert_series_equal(lazy.count(), eager.count())
+
+
+# -- pandas' result shapes and omegaml's call forms -------------------------------------------
+@pytest.fixture
+def small(store: OmegaStore) -> tuple[pd.DataFrame, Any]:
+    df = pd.DataFrame({"x": [1, 2, 3, 4, None], "y": [4.0, 3, 2, 1, 5], "k": list("ababa")},
+                      index=["r0", "r1", "r2", "r3", "r4"])
+    store.put(df, "small")
+    return df, store.getl("small")
+
+
+def test_single_labels_and_positions_give_what_pandas_gives(small: Any,
+                                                            store: OmegaStore) -> None:
+    df, mdf = small
+    assert_series_equal(mdf.loc["r1"].value, df.loc["r1"])
+    assert_series_equal(mdf.iloc[1].value, df.iloc[1])
+    assert_series_equal(mdf.iloc[-1].value, df.iloc[-1])
+    assert mdf.loc["r1", "y"].value == df.loc["r1", "y"]
+    assert mdf.iloc[2, 1].value == df.iloc[2, 1]
+    assert mdf.y.loc["r3"].value == df.y.loc["r3"]
+    assert_frame_equal(mdf.loc[["r1"]].value, df.loc[["r1"]])
+    assert_frame_equal(mdf.iloc[[1, 3]].value, df.iloc[[1, 3]])
+    assert_series_equal(mdf.loc[["r1", "r2"], "y"].value, df.loc[["r1", "r2"], "y"])
+    with pytest.raises(KeyError):
+        _ = mdf.loc["nope"].value
+    # omegaml's option: loc and iloc read at once
+    eager = store.getl("small", immediate_loc=True)
+    assert_series_equal(eager.loc["r1"], df.loc["r1"])
+    assert_frame_equal(eager.iloc[1:3], df.iloc[1:3])
+    with pytest.raises(TypeError, match="immediate_loc=True applies to lazy frames"):
+        store.get("small", immediate_loc=True)
+
+
+def test_partial_dates_and_multiindex_labels(store: OmegaStore) -> None:
+    days = pd.date_range("2024-01-30", periods=4, freq="D")
+    df = pd.DataFrame({"v": [1.0, 2, 3, 4]}, index=days)
+    store.put(df, "days")
+    mdf = store.getl("days")
+    assert_frame_equal(mdf.loc["2024-02"].value, df.loc["2024-02"])
+    assert_series_equal(mdf.loc["2024-01-31 00:00:00"].value, df.loc["2024-01-31 00:00:00"])
+    multi = pd.DataFrame({"v": [1, 2, 3]}, index=pd.MultiIndex.from_tuples(
+        [("a", 1), ("a", 2), ("b", 1)], names=["l", "n"]))
+    store.put(multi, "multi")
+    mm = store.getl("multi")
+    assert_series_equal(mm.loc[("a", 2)].value, multi.loc[("a", 2)])
+    assert mm.loc[("b", 1), "v"].value == multi.loc[("b", 1), "v"]
+
+
+def test_unique_is_lazy(small: Any) -> None:
+    df, mdf = small
+    values = mdf.k.unique()
+    pd.testing.assert_extension_array_equal(values.value, df.k.unique())
+    assert list(values) == ["a", "b"] and len(values) == 2
+
+
+def test_comparing_two_columns(small: Any) -> None:
+    df, mdf = small
+    for got, expected in ((mdf.x > mdf.y, df.x > df.y), (mdf.x <= mdf.y, df.x <= df.y),
+                          (mdf.x == mdf.y, df.x == df.y), (mdf.x != mdf.y, df.x != df.y)):
+        assert_frame_equal(mdf[got].value, df[expected])
+    assert_frame_equal(mdf[(mdf.x > mdf.y) | (mdf.k == "b")].value,
+                       df[(df.x > df.y) | (df.k == "b")])
+    assert_frame_equal(mdf[~(mdf.x < mdf.y)].value, df[~(df.x < df.y)])
+
+
+def test_chunksize_iterates_chunks_as_omegaml(store: OmegaStore, small: Any) -> None:
+    df, _ = small
+    chunks = list(store.getl("small", chunksize=2))
+    assert [len(c) for c in chunks] == [2, 2, 1]
+    assert_frame_equal(pd.concat(chunks), df)
+    assert list(store.getl("small")) == ["x", "y", "k"]  # without chunksize: as pandas
+
+
+def test_iterating_groups(small: Any) -> None:
+    df, mdf = small
+    got = [(key, group.value) for key, group in mdf.groupby("k")]
+    expected = list(df.groupby("k"))
+    assert [k for k, _ in got] == [k for k, _ in expected]
+    for (_, mine), (_, theirs) in zip(got, expected, strict=True):
+        assert_frame_equal(mine, theirs)
+    assert_series_equal(mdf.groupby("k").y.sum(), df.groupby("k").y.sum())
+    pairs = [key for key, _ in mdf.groupby(["k", "y"])]
+    assert pairs == [key for key, _ in df.groupby(["k", "y"])]

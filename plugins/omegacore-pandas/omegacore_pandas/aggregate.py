@@ -16,7 +16,7 @@ with missing keys are dropped unless ``dropna=False``, keys are sorted unless
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,32 @@ class MGroupBy:
             spec_of(self.frame._layout, column, "groupby selection")
         return MGroupBy(self.frame, self.keys, self.sort, self.dropna, True,
                         selection=list(key) if isinstance(key, list) else key)
+
+    def __getattr__(self, name: str) -> MGroupBy:
+        """``grouped.x``: the column ``x`` (as ``grouped['x']``)."""
+        if name.startswith("_") or name not in [s.name for s in self.frame._layout.columns]:
+            raise AttributeError(f"{type(self).__name__!r} has no attribute or column {name!r}")
+        return self[name]
+
+    def __iter__(self) -> Iterator[tuple[Any, MDataFrame]]:
+        """(key, the group's rows as a lazy frame) for each group, keys in sorted order
+        (a tuple for several keys), as iterating a pandas groupby gives them."""
+        keys = self.frame[self.keys].value.drop_duplicates() if all(
+            k in [s.name for s in self.frame._layout.columns] for k in self.keys) else None
+        if keys is None:
+            raise TypeError("iterating groups by index levels is not supported lazily; "
+                            "group by columns, or iterate the DataFrame's groupby (.value)")
+        if self.dropna:
+            keys = keys.dropna()
+        if self.sort:
+            keys = keys.sort_values(list(self.keys), kind="stable")
+        for row in keys.itertuples(index=False, name=None):
+            condition = None
+            for key, value in zip(self.keys, row, strict=True):
+                part = self.frame[key] == value
+                condition = part if condition is None else condition & part
+            group = self.frame[condition]
+            yield (row[0] if len(self.keys) == 1 else tuple(row)), group
 
     def __repr__(self) -> str:
         return f"MGroupBy({self.frame!r}, by={self.keys!r})"

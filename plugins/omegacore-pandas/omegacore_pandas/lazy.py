@@ -14,13 +14,16 @@ from typing import Any
 
 def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | None = None,
               filter: Mapping[Hashable, Any] | None = None, is_series: bool = False,
-              chunksize: int | None = None, trusted: bool = False, **kwargs: Any) -> Any:
+              chunksize: int | None = None, trusted: bool = False,
+              immediate_loc: bool = False, **kwargs: Any) -> Any:
     """A lazy frame (MDataFrame) for the stored object ``name`` with metadata ``meta``.
 
     columns: only these columns. filter: ``column__op=value`` criteria (more criteria may
     come as keyword arguments). is_series: a lazy Series of the first column.
-    chunksize: the default chunk size of ``iterchunks()``. trusted: accept raw MongoDB
-    operators in the filter (own code only). Reads no data; checks the names now.
+    chunksize: the default chunk size of ``iterchunks()``; iterating the frame then gives
+    chunks. trusted: accept raw MongoDB operators in the filter (own code only).
+    immediate_loc: ``loc``/``iloc`` read at once (as omegaml's option). Reads no data;
+    checks the names now.
     """
     from omegacore_pandas.layout import FrameLayout
     from omegacore_pandas.mdataframe import open_frame
@@ -40,4 +43,4 @@ def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | No
     criteria.update(kwargs)
     criteria.update(filter or {})
     return open_frame(source, columns=columns, criteria=criteria, is_series=is_series,
-                      chunksize=chunksize, trusted=trusted)
+                      chunksize=chunksize, trusted=trusted, immediate_loc=immediate_loc)

@@ -21,7 +21,7 @@ unmodified lazy frame is exactly what ``store.get(name)`` returns.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -98,6 +98,30 @@ class Condition:
         return f"Condition({self.filter!r})"
 
 
+class LazyValues:
+    """Values computed on the server when read: ``.value`` (also iterable, ``len()``,
+    and usable as an array)."""
+
+    def __init__(self, compute: Callable[[], Any]):
+        self._compute = compute
+
+    @property
+    def value(self) -> Any:
+        return self._compute()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.value)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self.value, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "LazyValues(read with .value)"
+
+
 class MDataFrame:
     """A lazy DataFrame over stored rows (kind ``pandas.dfrows``); see the module doc.
 
@@ -107,8 +131,13 @@ class MDataFrame:
     """
 
     def __init__(self, source: Source, stages: Sequence[Stage] = (),
-                 columns: Sequence[Hashable] | None = None, chunksize: int | None = None):
+                 columns: Sequence[Hashable] | None = None, chunksize: int | None = None,
+                 immediate_loc: bool = False):
         self._source = source
+        #: what ``value`` gives for a single label or position: "row" a Series, "scalar"
+        #: one value (set by ``loc``/``iloc``, as pandas shapes its results)
+        self._squeeze: str | None = None
+        self._immediate = immediate_loc
         self._stages: tuple[Stage, ...] = tuple(stages)
         self._columns: tuple[Hashable, ...] | None = (
             tuple(columns) if columns is not None else None
@@ -120,7 +149,8 @@ class MDataFrame:
     # -- building ----------------------------------------------------------------------------
     def _with(self, cls: type[MDataFrame] | None = None, **changes: Any) -> Any:
         args: dict[str, Any] = {"source": self._source, "stages": self._stages,
-                                "columns": self._columns, "chunksize": self._chunksize}
+                                "columns": self._columns, "chunksize": self._chunksize,
+                                "immediate_loc": self._immediate}
         args.update(changes)
         return (cls or type(self))(**args)
 
@@ -186,8 +216,17 @@ class MDataFrame:
     # -- reading -----------------------------------------------------------------------------
     @property
     def value(self) -> Any:
-        """The rows as a pandas DataFrame (a Series for ``MSeries``), read now."""
-        return read_plan(self._source, self._compile(), self._read_columns(), self._as_series)
+        """The rows as a pandas DataFrame (a Series for ``MSeries``), read now; after
+        ``loc``/``iloc`` with one label or position, shaped as pandas shapes it."""
+        result = read_plan(self._source, self._compile(), self._read_columns(),
+                           self._as_series)
+        return _squeezed(result, self._squeeze)
+
+    def _squeezing(self, how: str | None) -> Any:
+        """This lazy result, whose ``value`` gives one row or one value (``how``)."""
+        out = self._with()
+        out._squeeze = how
+        return out.value if self._immediate else out
 
     def __len__(self) -> int:
         return count_rows(self._source, self._compile())
@@ -223,8 +262,11 @@ class MDataFrame:
         for spec in self._selected.columns:
             yield spec.name, self._series(spec.name).value
 
-    def __iter__(self) -> Iterator[Hashable]:
-        """The column names, as iterating a DataFrame gives them."""
+    def __iter__(self) -> Iterator[Any]:
+        """The column names, as iterating a DataFrame gives them; with
+        ``getl(name, chunksize=N)``, DataFrames of N rows, as omegaml iterates them."""
+        if self._chunksize:
+            return self.iterchunks()
         return iter(self.columns)
 
     def keys(self) -> pd.Index:
@@ -455,11 +497,34 @@ class MSeries(MDataFrame):
 
     # -- conditions --------------------------------------------------------------------------
     def _condition(self, op: str, value: Any) -> Condition:
+        if isinstance(value, MSeries):
+            return self._column_condition(op, value)
         if isinstance(value, (MDataFrame, Condition)):
-            raise TypeError("comparing two lazy columns is not supported; compare with values")
+            raise TypeError("compare a lazy column with a value or with another column of "
+                            "the same lazy frame (mdf.x > mdf.y)")
         spec = self._spec
         return Condition(condition(spec, spec.field, op, value, where=f"column {spec.name!r}",
                                    probe=self._source.probe()), self._source.key)
+
+    def _column_condition(self, op: str, other: MSeries) -> Condition:
+        """Rows where this column compares with ``other`` (of the same frame) as ``op``,
+        on the server (``$expr``); missing values compare as pandas compares NaN: only
+        ``!=`` is true for them."""
+        if other._source.key != self._source.key:
+            raise ValueError("compare columns of the same lazy frame")
+        left, right = self._spec, other._spec
+        for spec in (left, right):
+            if len(spec.codec.fields) != 1 or spec.codec.fields[0] != spec.field:
+                raise TypeError(f"column {spec.name!r} ({spec.codec.dtype}) is stored in "
+                                "several fields and cannot be compared with another column "
+                                "on the server; compare .value in pandas")
+        expr = {"$expr": {f"${op}": [f"${left.field}", f"${right.field}"]}}
+        missing = [None, float("nan")]
+        present = [{left.field: {"$nin": missing}}, {right.field: {"$nin": missing}}]
+        if op == "ne":
+            return Condition({"$or": [expr, {"$nor": [{"$and": present}]}]},
+                             self._source.key)
+        return Condition({"$and": [*present, expr]}, self._source.key)
 
     def __eq__(self, value: Any) -> Condition:  # type: ignore[override]
         return self._condition("eq", value)
@@ -500,15 +565,16 @@ class MSeries(MDataFrame):
     notna = notnull
 
     # -- server-side values ------------------------------------------------------------------
-    def unique(self) -> Any:
-        """The distinct values in order of appearance (as ``Series.unique``)."""
+    def unique(self) -> LazyValues:
+        """The distinct values in order of appearance, lazily: ``.value`` is what
+        ``Series.unique`` gives (computed on the server when read)."""
         from omegacore_pandas.aggregate import series_unique
 
-        return series_unique(self)
+        return LazyValues(lambda: series_unique(self))
 
     def nunique(self, dropna: bool = True) -> int:
         """The number of distinct values (missing values not counted unless ``dropna=False``)."""
-        values = pd.Series(self.unique())
+        values = pd.Series(self.unique().value)
         return int(values.nunique(dropna=dropna))
 
     def count(self) -> int:
@@ -561,13 +627,18 @@ class _ILocIndexer:
 
     def __getitem__(self, key: Any) -> Any:
         frame = self.frame
+        one_column = isinstance(frame, MSeries)
         if isinstance(key, tuple):
             if isinstance(frame, MSeries) or len(key) != 2:
                 raise IndexError("iloc takes [rows] or [rows, columns]")
             rows, cols = key
             frame = self._columns(frame, cols)
+            one_column = not isinstance(cols, slice) and not _is_list_like(cols)
             key = rows
-        return _rows_by_position(frame, key)
+        result = _rows_by_position(frame, key)
+        if isinstance(key, slice) or _is_list_like(key):
+            return result.value if self.frame._immediate else result
+        return result._squeezing("scalar" if one_column else "row")
 
     @staticmethod
     def _columns(frame: MDataFrame, cols: Any) -> Any:
@@ -617,7 +688,42 @@ class _LocIndexer:
         if cols is not None and not (isinstance(cols, slice) and cols == slice(None)):
             frame = frame[cols] if not isinstance(cols, slice) else frame._frame(
                 _label_slice([s.name for s in frame._selected.columns], cols))
-        return _rows_by_label(frame, rows)
+        result = _rows_by_label(frame, rows)
+        one_row = _is_one_label(rows, len(self.frame._layout.index))
+        one_column = isinstance(self.frame, MSeries) or (
+            cols is not None and not isinstance(cols, slice) and not _is_list_like(cols))
+        if not one_row:
+            return result.value if self.frame._immediate else result
+        return result._squeezing("scalar" if one_column else "row")
+
+
+def _is_one_label(key: Any, levels: int) -> bool:
+    """Whether ``key`` names one row label as pandas reads it (a full MultiIndex tuple, a
+    scalar; not a partial date string, which names a period)."""
+    if isinstance(key, (slice, Condition, list)) or _is_list_like(key):
+        return False
+    if isinstance(key, tuple):
+        return levels > 1 and len(key) == levels and not any(
+            isinstance(k, (slice, list)) for k in key)
+    if isinstance(key, str) and levels == 1:
+        try:
+            period = pd.Period(key)
+        except (ValueError, TypeError):
+            return True
+        return period.freqstr in ("s", "S", "ns", "N", "us", "U", "ms", "L") or ":" in key
+    return levels == 1
+
+
+def _squeezed(result: Any, how: str | None) -> Any:
+    """``result`` of a single-label read as pandas gives it: one row as a Series, one value
+    as a scalar; KeyError if the label matched nothing, the frame if it matched several."""
+    if how is None:
+        return result
+    if len(result) == 0:
+        raise KeyError("the label or position matches no row")
+    if len(result) > 1:
+        return result
+    return result.iloc[0]
 
 
 def _label_slice(names: list[Hashable], key: slice) -> list[Hashable]:
@@ -703,7 +809,8 @@ def _as_int(value: Any, where: str) -> int:
 
 def open_frame(source: Source, columns: Sequence[Hashable] | None = None,
                criteria: dict[Hashable, Any] | None = None, is_series: bool = False,
-               chunksize: int | None = None, trusted: bool = False) -> MDataFrame:
+               chunksize: int | None = None, trusted: bool = False,
+               immediate_loc: bool = False) -> MDataFrame:
     """The lazy frame (or Series) for ``source`` with get()'s options applied."""
     layout = source.layout
     stages: tuple[Stage, ...] = ()
@@ -721,7 +828,7 @@ def open_frame(source: Source, columns: Sequence[Hashable] | None = None,
             raise ValueError(f"{source.name!r} has no columns to read as a Series")
         first = columns[0] if columns else None
         if first is None and layout.obj_type == "Series":
-            return MSeries(source, stages, None, chunksize)
+            return MSeries(source, stages, None, chunksize, immediate_loc)
         name = first if columns else layout.columns[0].name
-        return MSeries(source, stages, (name,), chunksize)
-    return MDataFrame(source, stages, columns, chunksize)
+        return MSeries(source, stages, (name,), chunksize, immediate_loc)
+    return MDataFrame(source, stages, columns, chunksize, immediate_loc)
