@@ -177,7 +177,7 @@ class DataFrameRowsBackend(BaseBackend):
         if lazy:
             return open_lazy(self.store, name, meta, columns=columns, filter=criteria,
                              is_series=is_series, chunksize=chunksize, trusted=trusted,
-                             immediate_loc=immediate_loc)
+                             immediate_loc=immediate_loc, visible=self.visible_rows(meta))
         if immediate_loc:
             raise TypeError("immediate_loc=True applies to lazy frames: use "
                             f"store.getl({name!r}, immediate_loc=True)")

@@ -15,15 +15,17 @@ from typing import Any
 def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | None = None,
               filter: Mapping[Hashable, Any] | None = None, is_series: bool = False,
               chunksize: int | None = None, trusted: bool = False,
-              immediate_loc: bool = False, **kwargs: Any) -> Any:
+              immediate_loc: bool = False, visible: Mapping[str, Any] | None = None,
+              **kwargs: Any) -> Any:
     """A lazy frame (MDataFrame) for the stored object ``name`` with metadata ``meta``.
 
     columns: only these columns. filter: ``column__op=value`` criteria (more criteria may
     come as keyword arguments). is_series: a lazy Series of the first column.
     chunksize: the default chunk size of ``iterchunks()``; iterating the frame then gives
     chunks. trusted: accept raw MongoDB operators in the filter (own code only).
-    immediate_loc: ``loc``/``iloc`` read at once (as omegaml's option). Reads no data;
-    checks the names now.
+    immediate_loc: ``loc``/``iloc`` read at once (as omegaml's option). visible: the
+    filter of committed rows (``BaseBackend.visible_rows``), part of every query. Reads
+    no data; checks the names now.
     """
     from omegacore_pandas.layout import FrameLayout
     from omegacore_pandas.mdataframe import open_frame
@@ -38,7 +40,8 @@ def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | No
     layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
     ours = (meta.kind_meta or {}).get("omegacore") or {}
     rows = ours.get("rows") if isinstance(ours.get("rows"), int) else None
-    source = Source(store.mongodb[meta.collection], layout, name, rows=rows)
+    source = Source(store.mongodb[meta.collection], layout, name, rows=rows,
+                    visible=dict(visible or {}))
     criteria: dict[Hashable, Any] = {}
     criteria.update(kwargs)
     criteria.update(filter or {})

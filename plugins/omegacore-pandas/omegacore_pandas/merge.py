@@ -140,6 +140,8 @@ def _lookup(left: MDataFrame, right: MDataFrame, lkeys: list[Hashable],
         for j, (lf, rf) in enumerate(zip(lfields, rfields, strict=True)):
             pairs.append((lf, rf, 0 if j else None))  # remainders: missing means 0
     inner: list[dict[str, Any]] = []
+    if right._source.visible:  # committed rows only, as the right frame reads them
+        inner.append({"$match": right._source.visible})
     for stage in right._stages:
         if isinstance(stage, Match) and stage.filter:
             inner.append({"$match": stage.filter})

@@ -67,6 +67,9 @@ class Source:
     #: rows ever written (the next row id), from the metadata; lets ``tail`` seek by row id
     rows: int | None = None
     cast: Callable[[Any], Any] | None = field(default=None, compare=False)
+    #: the filter selecting committed rows (``BaseBackend.visible_rows``): rows of an
+    #: append that has not committed, or whose process died, are never read
+    visible: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def finish(self, obj: Any) -> Any:
         """``obj`` (a frame or Series read from this source) with ``cast`` applied."""
@@ -281,9 +284,12 @@ def compile_plan(source: Source, stages: Sequence[Stage], client_take: bool = Tr
                     where = {p: i for i, p in enumerate(wanted)}
                     take = [where[p] for p in first.positions]
     pipe: list[dict[str, Any]] = list(source.base)
+    if source.visible:
+        pipe.insert(0, {"$match": source.visible})
     order: SortKeys | None = source.order if source.presorted else None
     find: dict[str, Any] | None = (
-        {"filter": [], "sort": None, "skip": 0, "limit": None} if source.stored else None
+        {"filter": [source.visible] if source.visible else [], "sort": None, "skip": 0,
+         "limit": None} if source.stored else None
     )
     phase = 0  # find shape: 0 filters, 1 sorted, 2 windowed
     empty = False
