@@ -52,6 +52,19 @@ def omega_mixins() -> list[MixinSpec]:
 
 
 @hookspec
+def omega_mdf_mixins() -> list[MixinSpec]:
+    """Declare mixins of lazy frames (``MDataFrame``, what ``store.getl`` returns).
+
+    Return a list of ``omegacore.MixinSpec``. They are composed in front of the lazy frame
+    and lazy Series classes of the plugin that provides lazy frames (``omegacore-pandas``),
+    ordered by ``MixinSpec.order``, for the stores they apply to (``prefixes``,
+    ``applies_to``), exactly as store mixins are; every lazy frame derived from one
+    (filtered, projected, sorted) keeps them. A mixin that does not import or cannot be
+    composed is recorded as a load error and left out; lazy frames still work.
+    """
+
+
+@hookspec
 def omega_file_formats() -> list[FileFormat]:
     """Declare the file forms of this plugin's kinds, for ``omegacore put`` and ``get``.
 

@@ -12,6 +12,18 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 
+def lazy_classes(store: Any) -> tuple[type, type] | None:
+    """The lazy frame classes for ``store``: the ``omega_mdf_mixins`` of its plugins
+    (those that apply to it) composed in front, or None if there are none."""
+    from omegacore_pandas.mdataframe import MDataFrame, mixed_classes
+
+    plugins = getattr(store, "plugins", None)
+    if plugins is None:
+        return None
+    mixins = plugins.mixin_classes(store, hook="omega_mdf_mixins", base=MDataFrame)
+    return mixed_classes(mixins)
+
+
 def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | None = None,
               filter: Mapping[Hashable, Any] | None = None, is_series: bool = False,
               chunksize: int | None = None, trusted: bool = False,
@@ -41,7 +53,7 @@ def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | No
     ours = (meta.kind_meta or {}).get("omegacore") or {}
     rows = ours.get("rows") if isinstance(ours.get("rows"), int) else None
     source = Source(store.mongodb[meta.collection], layout, name, rows=rows,
-                    visible=dict(visible or {}))
+                    visible=dict(visible or {}), classes=lazy_classes(store))
     criteria: dict[Hashable, Any] = {}
     criteria.update(kwargs)
     criteria.update(filter or {})

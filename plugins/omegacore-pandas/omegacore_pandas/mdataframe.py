@@ -152,7 +152,7 @@ class MDataFrame:
                                 "columns": self._columns, "chunksize": self._chunksize,
                                 "immediate_loc": self._immediate}
         args.update(changes)
-        return (cls or type(self))(**args)
+        return composed(args["source"], cls or type(self))(**args)
 
     def _add(self, stage: Stage) -> Any:
         return self._with(stages=add_stage(self._stages, stage))
@@ -807,6 +807,25 @@ def _as_int(value: Any, where: str) -> int:
     return int(value)
 
 
+def composed(source: Source, cls: type[MDataFrame]) -> type[MDataFrame]:
+    """``cls`` (MDataFrame or MSeries) with the source's lazy-frame mixins composed in."""
+    if source.classes is None:
+        return cls
+    frame_class, series_class = source.classes
+    if issubclass(cls, (frame_class, series_class)):
+        return cls
+    return series_class if issubclass(cls, MSeries) else frame_class
+
+
+def mixed_classes(mixins: Sequence[type]) -> tuple[type, type] | None:
+    """The lazy frame and Series classes with ``mixins`` (outermost first) in front."""
+    if not mixins:
+        return None
+    frame = type("MDataFrame", (*mixins, MDataFrame), {"__module__": __name__})
+    series = type("MSeries", (*mixins, MSeries), {"__module__": __name__})
+    return frame, series
+
+
 def open_frame(source: Source, columns: Sequence[Hashable] | None = None,
                criteria: dict[Hashable, Any] | None = None, is_series: bool = False,
                chunksize: int | None = None, trusted: bool = False,
@@ -828,7 +847,7 @@ def open_frame(source: Source, columns: Sequence[Hashable] | None = None,
             raise ValueError(f"{source.name!r} has no columns to read as a Series")
         first = columns[0] if columns else None
         if first is None and layout.obj_type == "Series":
-            return MSeries(source, stages, None, chunksize, immediate_loc)
+            return composed(source, MSeries)(source, stages, None, chunksize, immediate_loc)
         name = first if columns else layout.columns[0].name
-        return MSeries(source, stages, (name,), chunksize, immediate_loc)
-    return MDataFrame(source, stages, columns, chunksize, immediate_loc)
+        return composed(source, MSeries)(source, stages, (name,), chunksize, immediate_loc)
+    return composed(source, MDataFrame)(source, stages, columns, chunksize, immediate_loc)

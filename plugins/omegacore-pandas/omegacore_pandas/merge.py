@@ -46,7 +46,7 @@ def merge_frames(left: MDataFrame, right: MDataFrame,
                  right_on: Hashable | Sequence[Hashable] | None = None,
                  suffixes: tuple[str, str] = ("_x", "_y")) -> MDataFrame:
     """The lazy frame of ``pd.merge(left, right, ...)`` (see the module doc)."""
-    from omegacore_pandas.mdataframe import MDataFrame, MSeries
+    from omegacore_pandas.mdataframe import MDataFrame, MSeries, composed
 
     if not isinstance(right, MDataFrame) or isinstance(right, MSeries):
         raise TypeError(
@@ -121,8 +121,8 @@ def merge_frames(left: MDataFrame, right: MDataFrame,
         describe_column_index(template.columns),
     )
     source = Source(lsource.collection, layout, f"{lsource.name}+{rsource.name}",
-                    base=tuple(pipe), cast=cast)
-    return MDataFrame(source, chunksize=left._chunksize)
+                    base=tuple(pipe), cast=cast, classes=lsource.classes)
+    return composed(source, MDataFrame)(source, chunksize=left._chunksize)
 
 
 def _lookup(left: MDataFrame, right: MDataFrame, lkeys: list[Hashable],

@@ -70,6 +70,9 @@ class Source:
     #: the filter selecting committed rows (``BaseBackend.visible_rows``): rows of an
     #: append that has not committed, or whose process died, are never read
     visible: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: the lazy frame and lazy Series classes with the ``omega_mdf_mixins`` composed in
+    #: (None: the plain classes)
+    classes: tuple[type, type] | None = field(default=None, compare=False)
 
     def finish(self, obj: Any) -> Any:
         """``obj`` (a frame or Series read from this source) with ``cast`` applied."""
