@@ -748,3 +748,21 @@ def test_rows_of_an_uncommitted_append_are_never_read(store: OmegaStore) -> None
     assert_series_equal(mdf.groupby("k").v.sum(), df.groupby("k").v.sum())
     assert list(mdf.k.unique()) == ["a", "b"]
     assert len(store.getl("right").merge(mdf, on="k").value) == 2
+
+
+def test_corr_cov_and_quantiles_equal_pandas(store: OmegaStore) -> None:
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame({"a": rng.random(200), "b": rng.integers(0, 50, 200),
+                       "c": rng.random(200), "s": ["t"] * 200})
+    df.loc[::7, "c"] = np.nan
+    store.put(df, "stats")
+    mdf = store.getl("stats")
+    numeric = df[["a", "b", "c"]]
+    assert_frame_equal(mdf.corr(), numeric.corr(), rtol=1e-9)
+    assert_frame_equal(mdf.cov(), numeric.cov(), rtol=1e-9)
+    assert_frame_equal(mdf[mdf.a > 0.5].corr(), numeric[df.a > 0.5].corr(), rtol=1e-9)
+    assert_series_equal(mdf.quantile(0.3), numeric.quantile(0.3))
+    assert_frame_equal(mdf.quantile([0.0, 0.25, 0.5, 1.0]),
+                       numeric.quantile([0.0, 0.25, 0.5, 1.0]))
+    with pytest.raises(ValueError, match="'spearman' is not computed lazily"):
+        mdf.corr(method="spearman")

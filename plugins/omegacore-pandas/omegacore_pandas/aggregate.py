@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from omegacore_pandas.codecs import (
@@ -456,3 +457,93 @@ def _hashable(value: Any) -> Any:
     except TypeError:
         return repr(value)
     return value
+
+
+# ------------------------------------------------------------------------------------------
+# pairwise statistics and quantiles
+# ------------------------------------------------------------------------------------------
+def _numeric_specs(frame: MDataFrame, what: str) -> list[FieldSpec]:
+    specs = [s for s in frame._selected.columns
+             if isinstance(s.codec, NumberCodec) and not isinstance(s.codec, CategoryCodec)]
+    if not specs:
+        raise ValueError(f"{what} needs numeric columns; the frame has none")
+    return specs
+
+
+def pairwise(frame: MDataFrame, how: str, min_periods: int = 1) -> pd.DataFrame:
+    """``DataFrame.corr()`` (Pearson) or ``.cov()`` of the numeric columns, from sums
+    computed by one ``$group`` on the server over each pair's complete rows."""
+    specs = _numeric_specs(frame, how)
+    values = {s.field: _numeric(s) for s in specs}
+    group: dict[str, Any] = {"_id": None}
+    pairs = [(i, j) for i in range(len(specs)) for j in range(i, len(specs))]
+    for i, j in pairs:
+        a, b = values[specs[i].field], values[specs[j].field]
+        both = {"$and": [{"$ne": [{"$ifNull": [a, None]}, None]},
+                         {"$ne": [{"$ifNull": [b, None]}, None]}]}
+
+        def when(expr: Any, both: Any = both) -> Any:
+            return {"$sum": {"$cond": [both, expr, 0]}}
+
+        group[f"n{i}_{j}"] = when(1)
+        group[f"a{i}_{j}"] = when(a)
+        group[f"b{i}_{j}"] = when(b)
+        group[f"aa{i}_{j}"] = when({"$multiply": [a, a]})
+        group[f"bb{i}_{j}"] = when({"$multiply": [b, b]})
+        group[f"ab{i}_{j}"] = when({"$multiply": [a, b]})
+    compiled = compile_plan(frame._source, frame._stages, client_take=False)
+    found = list(frame._source.collection.aggregate(
+        [*compiled.pipeline, {"$group": group}], allowDiskUse=True))
+    sums = found[0] if found else {}
+    names = [s.name for s in specs]
+    out = np.full((len(specs), len(specs)), np.nan)
+    for i, j in pairs:
+        n = float(sums.get(f"n{i}_{j}", 0))
+        if n < max(min_periods, 2 if how == "corr" or i != j else 2):
+            continue
+        sa, sb = float(sums[f"a{i}_{j}"]), float(sums[f"b{i}_{j}"])
+        cov = (float(sums[f"ab{i}_{j}"]) - sa * sb / n) / (n - 1)
+        if how == "cov":
+            out[i, j] = out[j, i] = cov
+            continue
+        var_a = (float(sums[f"aa{i}_{j}"]) - sa * sa / n) / (n - 1)
+        var_b = (float(sums[f"bb{i}_{j}"]) - sb * sb / n) / (n - 1)
+        if var_a <= 0 or var_b <= 0:
+            continue
+        out[i, j] = out[j, i] = 1.0 if i == j else max(-1.0, min(1.0, cov / np.sqrt(
+            var_a * var_b)))
+    return pd.DataFrame(out, index=pd.Index(names), columns=pd.Index(names))
+
+
+def quantiles(frame: MDataFrame, q: float | Sequence[float]) -> Any:
+    """``DataFrame.quantile(q)`` (linear interpolation) of the numeric columns: for each
+    column, the two values around each position are found by a sorted, windowed query on
+    the server (missing values left out)."""
+    many = not isinstance(q, (int, float))
+    qs = [float(v) for v in q] if not isinstance(q, (int, float)) else [float(q)]
+    if any(not 0 <= v <= 1 for v in qs):
+        raise ValueError(f"quantiles must be between 0 and 1, got {q!r}")
+    specs = _numeric_specs(frame, "quantile")
+    compiled = compile_plan(frame._source, frame._stages, client_take=False)
+    base = list(compiled.pipeline)
+    table: dict[Any, list[float]] = {}
+    for spec in specs:
+        value = _numeric(spec)
+        present = [*base, {"$project": {"v": value}}, {"$match": {"v": {"$ne": None}}}]
+        counted = list(frame._source.collection.aggregate([*present, {"$count": "n"}]))
+        n = int(counted[0]["n"]) if counted else 0
+        column = []
+        for v in qs:
+            if n == 0:
+                column.append(np.nan)
+                continue
+            pos = v * (n - 1)
+            lo = int(np.floor(pos))
+            got = [d["v"] for d in frame._source.collection.aggregate(
+                [*present, {"$sort": {"v": 1}}, {"$skip": lo}, {"$limit": 2}])]
+            low = float(got[0])
+            high = float(got[1]) if len(got) > 1 else low
+            column.append(low + (high - low) * (pos - lo))
+        table[spec.name] = column
+    result = pd.DataFrame(table, index=pd.Index(qs))
+    return result if many else result.iloc[0].rename(qs[0])

@@ -419,6 +419,30 @@ class MDataFrame:
 
         return frame_count(self)
 
+    def corr(self, method: str = "pearson", min_periods: int = 1) -> pd.DataFrame:
+        """Pairwise Pearson correlation of the numeric columns (as ``DataFrame.corr``),
+        from sums computed on the server."""
+        from omegacore_pandas.aggregate import pairwise
+
+        if method != "pearson":
+            raise ValueError(f"method={method!r} is not computed lazily; use 'pearson', or "
+                             "call .value.corr(method=...)")
+        return pairwise(self, "corr", min_periods)
+
+    def cov(self, min_periods: int | None = None) -> pd.DataFrame:
+        """Pairwise covariance of the numeric columns (as ``DataFrame.cov``), from sums
+        computed on the server."""
+        from omegacore_pandas.aggregate import pairwise
+
+        return pairwise(self, "cov", min_periods or 1)
+
+    def quantile(self, q: float | Sequence[float] = 0.5) -> Any:
+        """Quantiles of the numeric columns (as ``DataFrame.quantile``, linear), each
+        read from the server by a sorted, windowed query."""
+        from omegacore_pandas.aggregate import quantiles
+
+        return quantiles(self, q)
+
     def groupby(self, by: Hashable | Sequence[Hashable], sort: bool = True,
                 dropna: bool = True, observed: bool = True) -> MGroupBy:
         """Group rows by columns or index level names; aggregate with ``count``, ``size``,
