@@ -766,3 +766,46 @@ def test_corr_cov_and_quantiles_equal_pandas(store: OmegaStore) -> None:
                        numeric.quantile([0.0, 0.25, 0.5, 1.0]))
     with pytest.raises(ValueError, match="'spearman' is not computed lazily"):
         mdf.corr(method="spearman")
+
+
+def test_any_collection_reads_lazily(store: OmegaStore) -> None:
+    import datetime as dt
+
+    from omegacore_pandas.mdataframe import MDataFrame
+
+    events = store.mongodb["events"]
+    docs = [{"user": "a", "n": 1, "when": dt.datetime(2024, 1, 1)},
+            {"user": "b", "n": 2, "when": dt.datetime(2024, 1, 2)},
+            {"user": "a", "n": 5, "when": dt.datetime(2024, 1, 3)}]
+    events.insert_many([dict(d) for d in docs])
+    expected = pd.DataFrame(docs)
+    mdf = MDataFrame(events)
+    assert_frame_equal(mdf.value, expected, check_dtype=False, check_column_type=False)
+    assert mdf.value["n"].dtype == "int64"
+    assert_frame_equal(mdf[mdf.n > 1].value,
+                       expected[expected.n > 1].reset_index(drop=True), check_dtype=False,
+                       check_column_type=False)
+    # object columns (strings as omegaml gives them) make an object group index
+    assert mdf.groupby("user").n.sum().to_dict() == expected.groupby("user").n.sum().to_dict()
+    assert_frame_equal(MDataFrame(events, query={"user": "a"}).value,
+                       expected[expected.user == "a"].reset_index(drop=True),
+                       check_dtype=False, check_column_type=False)
+    empty = MDataFrame(store.mongodb["nothing"], columns=["x", "y"]).value
+    assert list(empty.columns) == ["x", "y"] and len(empty) == 0
+    assert MDataFrame(store.mongodb["nothing"]).value.shape == (0, 0)
+    with pytest.raises(TypeError, match="query= applies to MDataFrame"):
+        MDataFrame(mdf._source, query={"n": 1})
+
+
+def test_merge_with_a_collection(store: OmegaStore) -> None:
+    left = pd.DataFrame({"user": ["a", "b", "c"], "n": [1, 2, 3]})
+    store.put(left, "left")
+    users = [{"user": "a", "city": "Bern"}, {"user": "b", "city": "Basel"},
+             {"user": "a", "city": "Zug"}]
+    store.mongodb["users"].insert_many([dict(u) for u in users])
+    got = store.getl("left").merge(store.mongodb["users"], on="user", how="left").value
+    expected = pd.merge(left, pd.DataFrame(users), on="user", how="left")
+    # a missing string is None in object columns here, NaN in pandas' str columns
+    assert got.fillna("-").astype(str).equals(expected.fillna("-").astype(str))
+    inner = store.getl("left").merge(store.mongodb["users"], on="user").value
+    assert inner["city"].tolist() == ["Bern", "Zug", "Basel"]

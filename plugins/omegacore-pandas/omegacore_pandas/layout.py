@@ -378,7 +378,10 @@ class FrameLayout:
     def assemble(self, index_arrays: list[Any], column_arrays: list[Any],
                  as_series: bool | None = None) -> pd.DataFrame | pd.Series:
         """The DataFrame (or Series) from finished arrays, without copying them."""
-        index = self.build_index(index_arrays)
+        if self.index:
+            index = self.build_index(index_arrays)
+        else:  # no stored index (documents of any collection): the row positions
+            index = pd.RangeIndex(len(column_arrays[0]) if column_arrays else 0)
         series = self.obj_type == "Series" if as_series is None else as_series
         if series:
             if not column_arrays:

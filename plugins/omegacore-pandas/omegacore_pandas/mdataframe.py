@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pymongo.collection import Collection
 
 from omegacore_pandas.codecs import DatetimeCodec
 from omegacore_pandas.layout import FieldSpec, FrameLayout
@@ -130,9 +131,17 @@ class MDataFrame:
     positions count the rows first).
     """
 
-    def __init__(self, source: Source, stages: Sequence[Stage] = (),
+    def __init__(self, source: Source | Collection, stages: Sequence[Stage] = (),
                  columns: Sequence[Hashable] | None = None, chunksize: int | None = None,
-                 immediate_loc: bool = False):
+                 immediate_loc: bool = False, query: dict[str, Any] | None = None):
+        if isinstance(source, Collection):  # MDataFrame(collection), as omegaml allows
+            from omegacore_pandas.documents import collection_source
+
+            source = collection_source(source, columns)
+            stages = (*stages, *((Match(dict(query)),) if query else ()))
+        elif query is not None:
+            raise TypeError("query= applies to MDataFrame(collection); filter a stored "
+                            "frame with mdf.query(...) or mdf[condition]")
         self._source = source
         #: what ``value`` gives for a single label or position: "row" a Series, "scalar"
         #: one value (set by ``loc``/``iloc``, as pandas shapes its results)
@@ -455,7 +464,8 @@ class MDataFrame:
 
         return MGroupBy(self, by, sort=sort, dropna=dropna, observed=observed)
 
-    def merge(self, right: MDataFrame, on: Hashable | Sequence[Hashable] | None = None,
+    def merge(self, right: MDataFrame | Collection,
+              on: Hashable | Sequence[Hashable] | None = None,
               how: str = "inner", left_on: Hashable | Sequence[Hashable] | None = None,
               right_on: Hashable | Sequence[Hashable] | None = None,
               suffixes: tuple[str, str] = ("_x", "_y")) -> MDataFrame:
@@ -467,6 +477,8 @@ class MDataFrame:
         """
         from omegacore_pandas.merge import merge_frames
 
+        if isinstance(right, Collection):  # any collection's documents, as omegaml allows
+            right = MDataFrame(right)
         return merge_frames(self, right, on=on, how=how, left_on=left_on,
                             right_on=right_on, suffixes=suffixes)
 
