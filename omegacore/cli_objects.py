@@ -192,6 +192,9 @@ def cmd_info(args: argparse.Namespace, plugins: Any) -> int:
     store, meta = found
     data = meta.to_mongo().to_dict()
     data["size"] = object_size(store, meta)
+    summary = getattr(store, "summary", None)  # a mixin (omegacore-objinfo) may add it
+    if callable(summary):
+        data["summary"] = summary(meta.name)
     emit(args, data, [__import__("json").dumps(data, indent=2, default=str,
                                                ensure_ascii=False)])
     return 0

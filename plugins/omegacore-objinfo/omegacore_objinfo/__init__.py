@@ -1,0 +1,3 @@
+"""omegacore plugin: object information (summary, stats, dbstats)."""
+
+__version__ = "0.1.0"
