@@ -96,6 +96,15 @@ class OmegaStore:
     def __repr__(self) -> str:
         return f"OmegaStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
 
+    def __reduce__(self) -> tuple[Callable[..., OmegaStore], tuple[Any, ...]]:
+        """Pickle the settings, never the connection: the copy connects where it is loaded.
+
+        Worker processes (Dask, joblib) get a store that opens its own client and loads
+        the plugins installed there; a registry given as ``plugins=`` is not carried over.
+        """
+        return _reopen_store, (self.mongo_url, self.bucket, self.prefix, self.kind,
+                               self.defaults, self.dbalias)
+
     def _default(self, key: str, fallback: Any) -> Any:
         if self.defaults is None:
             return fallback
@@ -808,3 +817,10 @@ def _compose(base: type, mixins: tuple[type, ...]) -> type:
     if not mixins:
         return base
     return type(base.__name__, (*mixins, base), {"__module__": base.__module__})
+
+
+def _reopen_store(mongo_url: str, bucket: str, prefix: str, kind: str | None,
+                  defaults: Any, dbalias: str | None) -> OmegaStore:
+    """The store an unpickled ``OmegaStore`` becomes (see ``OmegaStore.__reduce__``)."""
+    return OmegaStore(mongo_url=mongo_url, bucket=bucket, prefix=prefix, kind=kind,
+                      defaults=defaults, dbalias=dbalias)

@@ -410,3 +410,15 @@ def test_a_failing_after_put_hook_warns_and_the_put_stands(core_store: OmegaStor
         meta = core_store.put(b"x", "kept")
     assert meta.kind == "test.bytes"
     assert core_store.get("kept") == b"x"
+
+
+def test_a_store_pickles_as_its_settings_and_reconnects(store_factory) -> None:
+    """Worker processes get stores by pickle: settings travel, connections do not."""
+    import pickle
+
+    store = store_factory(prefix="models/", bucket="team")
+    store.put({"a": 1}, "probe")
+    copy = pickle.loads(pickle.dumps(store))
+    assert (copy.mongo_url, copy.bucket, copy.prefix) == (store.mongo_url, "team", "models/")
+    assert copy.get("probe") == [{"a": 1}]
+    assert b"MongoClient" not in pickle.dumps(store)

@@ -53,7 +53,7 @@ def open_lazy(store: Any, name: str, meta: Any, columns: Sequence[Hashable] | No
     ours = (meta.kind_meta or {}).get("omegacore") or {}
     rows = ours.get("rows") if isinstance(ours.get("rows"), int) else None
     source = Source(store.mongodb[meta.collection], layout, name, rows=rows,
-                    visible=dict(visible or {}), classes=lazy_classes(store))
+                    visible=dict(visible or {}), classes=lazy_classes(store), store=store)
     criteria: dict[Hashable, Any] = {}
     criteria.update(kwargs)
     criteria.update(filter or {})

@@ -73,6 +73,9 @@ class Source:
     #: the lazy frame and lazy Series classes with the ``omega_mdf_mixins`` composed in
     #: (None: the plain classes)
     classes: tuple[type, type] | None = field(default=None, compare=False)
+    #: the store the rows belong to (None for a bare collection), for mixins that reopen
+    #: the object elsewhere (e.g. in worker processes)
+    store: Any = field(default=None, compare=False)
 
     def finish(self, obj: Any) -> Any:
         """``obj`` (a frame or Series read from this source) with ``cast`` applied."""
