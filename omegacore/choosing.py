@@ -244,6 +244,7 @@ KNOWN_DISTRIBUTIONS = {
     "pandas.rawdict": "omegacore-pandas-rawdict",
     "python.file": "omegacore-python-file",
     "python.model": "omegacore-python-model",
+    "pandas.parquet": "omegacore-pandas-parquet",
 }
 #: which distribution usually stores objects from which top-level module
 _BY_MODULE = {

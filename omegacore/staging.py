@@ -282,6 +282,14 @@ class StagedPut:
             self._extra_files.append(file_id)
         return file_id
 
+    def keep_files(self, files: Sequence[Any]) -> None:
+        """Make committed GridFS files part of this object too (``storage.files``).
+
+        For kinds that append whole files instead of rewriting them: the new object keeps
+        the earlier parts, and the commit removes only what it no longer references.
+        """
+        self._extra_files = list(dict.fromkeys([*files, *self._extra_files]))
+
     def use_external_collection(self, collection: str) -> Collection:
         """Point the object at a collection this store did not create and must never remove."""
         self.meta.collection = collection

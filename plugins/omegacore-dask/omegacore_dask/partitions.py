@@ -74,13 +74,7 @@ class RowsReader:
                          progress=False)
 
     def check_current(self) -> None:
-        """StaleRead if the object was replaced or dropped since the frame was planned."""
-        meta = self.store.metadata(self.name)
-        if meta is None or meta.generation != self.generation:
-            raise StaleRead(
-                f"{self.name!r} was replaced or dropped while the Dask frame read it; "
-                "read it again (read_store or getl(...).to_dask())"
-            )
+        check_current(self.store, self.name, self.generation)
 
     def with_query(self, query: dict[str, Any]) -> RowsReader:
         return replace(self, query=query)
@@ -152,3 +146,71 @@ def check_partitioning(chunksize: int | None, npartitions: int | None) -> None:
             not isinstance(value, int) or isinstance(value, bool) or value < 1
         ):
             raise ValueError(f"{label} must be a positive int, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RowGroupReader:
+    """Reads one Parquet row group of a ``pandas.parquet`` object, as one Dask partition:
+    only the columns asked for, rows filtered exactly after the read."""
+
+    store: OmegaStore
+    name: str
+    kind_meta: dict[str, Any]
+    generation: Any
+    criteria: dict[Any, Any]
+
+    def __call__(self, position: tuple[int, int], columns: Sequence[Hashable] | None = None
+                 ) -> pd.DataFrame | pd.Series:
+        from omegacore_pandas_parquet import codec, filters
+        from omegacore_pandas_parquet.read import read_row_group
+
+        parsed = self._parsed()
+        wanted = None
+        if columns is not None:
+            wanted = list(dict.fromkeys([*columns, *[c.column for c in parsed
+                                                     if c.column not in columns]]))
+        table = read_row_group(self.store, self.kind_meta.get("parts") or [], *position,
+                               columns=wanted)
+        frame = codec.to_pandas(table, self.kind_meta.get("restore") or {})
+        if isinstance(frame, pd.DataFrame):
+            frame = filters.apply(frame, parsed, f"read_store({self.name!r})")
+            if columns is not None:
+                frame = frame[list(columns)]
+        elif parsed:
+            frame = filters.apply(frame.to_frame(), parsed, self.name).iloc[:, 0]
+        check_current(self.store, self.name, self.generation)
+        return frame
+
+    def empty(self, columns: Sequence[Hashable] | None = None) -> pd.DataFrame | pd.Series:
+        """No rows, with the columns and dtypes every partition has (reads a footer)."""
+        from omegacore_pandas_parquet import codec
+        from omegacore_pandas_parquet.read import empty_table
+
+        table = empty_table(self.store, self.kind_meta.get("parts") or [], columns)
+        frame = codec.to_pandas(table, self.kind_meta.get("restore") or {})
+        return frame[list(columns)] if columns is not None and frame.ndim == 2 else frame
+
+    def _parsed(self) -> list[Any]:
+        from omegacore_pandas_parquet import filters
+
+        restore = self.kind_meta.get("restore") or {}
+        names = list(restore.get("names") or [])
+        return filters.parse(self.criteria, names, self.kind_meta.get("index_names") or [],
+                             where=f"read_store({self.name!r})") if self.criteria else []
+
+    def positions(self) -> list[tuple[int, int]]:
+        """The row groups whose statistics can match the criteria (at least one)."""
+        from omegacore_pandas_parquet.read import row_groups
+
+        found = row_groups(self.kind_meta.get("parts") or [], self._parsed())
+        return found or [(0, 0)]
+
+
+def check_current(store: OmegaStore, name: str, generation: Any) -> None:
+    """StaleRead if the object was replaced or dropped since the frame was planned."""
+    meta = store.metadata(name)
+    if meta is None or meta.generation != generation:
+        raise StaleRead(
+            f"{name!r} was replaced or dropped while the Dask frame read it; "
+            "read it again (read_store or getl(...).to_dask())"
+        )

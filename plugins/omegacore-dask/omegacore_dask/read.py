@@ -11,13 +11,20 @@ from omegacore.staging import visible_rows_filter
 from omegacore_pandas.layout import FrameLayout
 from omegacore_pandas.query import build_query, collection_probe
 
-from omegacore_dask.partitions import check_partitioning, row_bounds, rows_reader
+from omegacore_dask.partitions import (
+    RowGroupReader,
+    check_partitioning,
+    row_bounds,
+    rows_reader,
+)
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
 #: kinds stored one row per document, read one row-id range per partition
 ROW_KINDS = ("pandas.dfrows", "pandas.serows")
+#: the columnar kind, read one row group per partition
+PARQUET_KIND = "pandas.parquet"
 
 
 def read_store(
@@ -44,8 +51,9 @@ def read_store(
     chunksize: rows per partition (default 250,000), or ``npartitions`` partitions.
     trusted: let raw MongoDB operators in the filter through (own code only).
 
-    ``pandas.dfrows`` objects give one partition per range of row ids; other kinds one
-    partition holding ``store.get(name)``.
+    ``pandas.dfrows`` objects give one partition per range of row ids, ``pandas.parquet``
+    objects one per row group that can match the filters (``chunksize`` and
+    ``npartitions`` do not apply); other kinds one partition holding ``store.get(name)``.
     """
     check_partitioning(chunksize, npartitions)
     if store is None:
@@ -57,6 +65,11 @@ def read_store(
         raise KeyError(f"{name!r} is not stored in {store!r}; store.list() shows what is")
     wanted: dict[Hashable, Any] = {key: value for key, value in criteria.items()}
     wanted.update(filter or {})
+    if meta.kind == PARQUET_KIND:
+        if trusted:
+            raise TypeError("trusted= applies to MongoDB filters; pandas.parquet filters "
+                            "run in pandas")
+        return _parquet_frame(store, meta, columns, wanted)
     if meta.kind not in ROW_KINDS:
         return _one_partition(store, meta, columns, wanted, trusted)
     layout = FrameLayout.from_kind_meta(meta.kind_meta or {}, meta.kind)
@@ -81,6 +94,21 @@ def rows_frame(store: OmegaStore, meta: MetadataBase, query: dict[str, Any],
     if empty.ndim == 1:  # a Series has no columns to project
         return dd.from_map(reader, bounds, meta=empty, label=f"read-{meta.name}")
     return dd.from_map(reader, bounds, columns=list(empty.columns), meta=empty,
+                       label=f"read-{meta.name}")
+
+
+def _parquet_frame(store: OmegaStore, meta: MetadataBase, columns: Sequence[Hashable] | None,
+                   criteria: dict[Hashable, Any]) -> dd.DataFrame | dd.Series:
+    """One partition per row group that can match (statistics), filters exact per group."""
+    import dask.dataframe as dd
+
+    reader = RowGroupReader(store=store, name=meta.name, kind_meta=dict(meta.kind_meta or {}),
+                            generation=meta.generation, criteria=dict(criteria))
+    positions = reader.positions()
+    empty = reader.empty(list(columns) if columns is not None else None)
+    if empty.ndim == 1:
+        return dd.from_map(reader, positions, meta=empty, label=f"read-{meta.name}")
+    return dd.from_map(reader, positions, columns=list(empty.columns), meta=empty,
                        label=f"read-{meta.name}")
 
 

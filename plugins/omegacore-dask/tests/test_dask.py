@@ -235,3 +235,22 @@ def test_rows_of_an_append_that_never_committed_are_skipped(store: OmegaStore,
     got = read_store("frame", store, chunksize=15).compute()
     assert got.x.tolist() == [*range(10), *range(20, 30)]
     pd.testing.assert_frame_equal(got, store.get("frame"))
+
+
+def test_parquet_objects_read_one_row_group_per_partition(store: OmegaStore,
+                                                        cluster_client: Client,
+                                                        exact_strings: None) -> None:
+    df = _frame(4_000)
+    store.put(df, "columnar", as_parquet=True, row_group_size=1_000)
+    ddf = read_store("columnar", store)
+    assert ddf.npartitions == 4
+    pd.testing.assert_frame_equal(ddf.compute(), store.get("columnar"))
+    pd.testing.assert_frame_equal(ddf.compute(), df)
+    late = read_store("columnar", store, x__gte=3_500, columns=["x", "k"])
+    assert late.npartitions == 1, "row groups that cannot match are not partitions"
+    pd.testing.assert_frame_equal(late.compute(), df[df.x >= 3_500][["x", "k"]])
+    means = ddf.groupby("k").y.mean().compute().sort_index()
+    pd.testing.assert_series_equal(means, df.groupby("k").y.mean().sort_index())
+    assert list(ddf[["y"]].compute().columns) == ["y"]
+    none = read_store("columnar", store, x__gt=10**9).compute()
+    assert none.empty and list(none.columns) == list(df.columns)

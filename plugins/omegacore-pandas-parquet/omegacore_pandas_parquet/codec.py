@@ -1,0 +1,132 @@
+"""Frames to Parquet bytes and back, exactly, or a clear refusal.
+
+pyarrow converts pandas frames with the pandas metadata it writes into every file
+(index, names, categoricals, nullable and tz-aware dtypes). What it does not bring back
+is recorded in ``restore`` and put back on read: object columns of text (pandas 3 would
+read them as ``str``), datetime units, the ``freq`` of a DatetimeIndex, an unnamed
+Series. Whatever else a frame holds that Parquet cannot represent is found before
+anything is stored: conversion errors, and a read-back of the first rows that must
+equal the frame's first rows.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: rows per row group unless ``row_group_size`` says otherwise: small enough that a
+#: filter on a sorted column reads a small share of a large frame
+ROW_GROUP_SIZE = 65_536
+#: compression unless ``compression`` says otherwise
+COMPRESSION = "zstd"
+#: rows read back at put time to check the conversion
+CHECK_ROWS = 100
+
+
+class NotExact(ValueError):
+    """The frame cannot be stored as Parquet exactly."""
+
+
+def as_frame(obj: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``obj`` as a DataFrame and what restores the original object's shape on read."""
+    if isinstance(obj, pd.Series):
+        restore: dict[str, Any] = {"pytype": "Series", "unnamed": obj.name is None}
+        return obj.to_frame(name=obj.name if obj.name is not None else "0"), restore
+    if isinstance(obj, pd.DataFrame):
+        return obj, {"pytype": "DataFrame"}
+    raise TypeError(f"pandas.parquet stores DataFrames and Series, not {type(obj).__name__}")
+
+
+def to_table(frame: pd.DataFrame, restore: dict[str, Any]) -> pa.Table:
+    """The Arrow table of ``frame``; ``restore`` gains what the table does not keep."""
+    if frame.columns.has_duplicates:
+        raise NotExact("pandas.parquet cannot store duplicate column names "
+                       f"{frame.columns[frame.columns.duplicated()].tolist()}; rename them")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = pa.Table.from_pandas(frame, preserve_index=True)
+        lossy = [str(w.message) for w in caught if "roundtrip" in str(w.message)]
+        if lossy:
+            raise NotExact(f"pandas.parquet cannot store this frame exactly: {lossy[0]} "
+                           "Rename the columns to text, or store it as pandas.dfrows")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError,
+            ValueError) as exc:
+        raise NotExact(f"pandas.parquet cannot store this frame: {exc}. Convert the column "
+                       "(e.g. df[col].astype(str)) or store it as pandas.dfrows") from exc
+    restore["dtypes"] = [str(dtype) for dtype in frame.dtypes]
+    labels = list(frame.columns)
+    plain = all(isinstance(x, str) or (isinstance(x, int) and not isinstance(x, bool))
+                for x in labels)
+    restore["names"] = labels if plain else None
+    freq = getattr(frame.index, "freqstr", None)
+    if freq is not None:
+        restore["freq"] = freq
+    return table
+
+
+def write(table: pa.Table, row_group_size: int, compression: str) -> bytes:
+    """The Parquet file of ``table`` (in memory)."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=row_group_size, compression=compression)
+    return sink.getvalue()
+
+
+def to_pandas(table: pa.Table, restore: dict[str, Any]) -> pd.DataFrame | pd.Series:
+    """The frame (or Series) ``table`` holds, with ``restore`` applied."""
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    dtypes = restore.get("dtypes") or []
+    names = restore.get("names")
+    for position, (label, dtype) in enumerate(zip(frame.columns, frame.dtypes, strict=False)):
+        wanted = _wanted_dtype(dtypes, names, label, position, len(frame.columns))
+        if wanted is None or str(dtype) == wanted:
+            continue
+        column = frame.iloc[:, position]
+        if wanted == "object":
+            converted = column.astype(object)
+            frame.isetitem(position, converted.where(column.notna(), None))
+        elif wanted.startswith(("datetime64", "timedelta64")):
+            frame.isetitem(position, column.astype(wanted))
+    if "freq" in restore and isinstance(frame.index, pd.DatetimeIndex) and len(frame.index):
+        frame.index = pd.DatetimeIndex(frame.index, freq=restore["freq"])
+    if restore.get("pytype") == "Series":
+        series = frame.iloc[:, 0]
+        return series.rename(None) if restore.get("unnamed") else series
+    return frame
+
+
+def _wanted_dtype(dtypes: list[str], names: list[Any] | None, label: Any, position: int,
+                  width: int) -> str | None:
+    """The stored dtype of the column read at ``position`` (columns may be a selection)."""
+    if names is not None and label in names:
+        index = names.index(label)
+        return dtypes[index] if index < len(dtypes) else None
+    if names is None and width == len(dtypes):
+        return dtypes[position]
+    return None
+
+
+def check_exact(frame: pd.DataFrame | pd.Series, data: bytes, restore: dict[str, Any]) -> None:
+    """NotExact unless the first rows read back from ``data`` equal ``frame``'s."""
+    head = pq.ParquetFile(io.BytesIO(data)).read_row_group(0) if len(frame) else \
+        pq.read_table(io.BytesIO(data))
+    back = to_pandas(head.slice(0, CHECK_ROWS), restore)
+    expected = frame.iloc[:CHECK_ROWS]
+    try:
+        if isinstance(expected, pd.Series):
+            pd.testing.assert_series_equal(back, expected, check_exact=True, check_freq=True)
+        else:
+            pd.testing.assert_frame_equal(back, expected, check_exact=True, check_freq=True)
+            if getattr(back.columns, "freq", None) != getattr(expected.columns, "freq", None):
+                raise AssertionError("the column labels' freq is not kept")
+    except AssertionError as exc:
+        detail = " ".join(str(exc).split())
+        raise NotExact(
+            f"pandas.parquet cannot store this frame exactly ({detail[:300]}). Convert the "
+            "columns named, or store it as pandas.dfrows (the default for DataFrames)"
+        ) from None

@@ -1,0 +1,157 @@
+"""Reading the row groups and columns a get needs, and nothing else.
+
+A stored Parquet file is a GridFS file: numbered chunks of ``chunkSize`` bytes. The
+reader fills a buffer of the file's length with only the chunks it needs, each set in
+one query: first the footer (the file's last bytes), then the column chunks of the
+selected row groups and columns, whose byte ranges the footer gives. pyarrow then reads
+the row groups from that buffer and touches no other byte. Reading everything fetches
+every chunk in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from omegacore import OmegaStore
+
+from omegacore_pandas_parquet.filters import Criterion, group_may_match
+
+#: bytes at the end of a Parquet file: footer length (4) and magic (4)
+_TAIL = 8
+
+
+class ChunkedFile:
+    """A GridFS file read chunk set by chunk set into one buffer of its full length."""
+
+    def __init__(self, store: OmegaStore, file_id: Any):
+        self.files = store.mongodb[f"{store.fs_collection}.files"]
+        self.chunks = store.mongodb[f"{store.fs_collection}.chunks"]
+        info = self.files.find_one({"_id": file_id}, {"length": 1, "chunkSize": 1})
+        if info is None:
+            raise ValueError(f"the Parquet file {file_id} is missing; the object's data is "
+                             "incomplete (run `omegacore fsck`)")
+        self.file_id = file_id
+        self.length = int(info["length"])
+        self.chunk_size = int(info["chunkSize"])
+        self.buffer = bytearray(self.length)
+        self._have: set[int] = set()
+
+    def fetch(self, ranges: Sequence[tuple[int, int]]) -> None:
+        """Make the bytes ``[start, stop)`` of every range present (one query)."""
+        wanted: set[int] = set()
+        for start, stop in ranges:
+            if stop > start:
+                wanted.update(range(start // self.chunk_size,
+                                    (stop - 1) // self.chunk_size + 1))
+        wanted -= self._have
+        if not wanted:
+            return
+        query: dict[str, Any] = {"files_id": self.file_id}
+        if len(wanted) < -(-self.length // self.chunk_size):
+            query["n"] = {"$in": sorted(wanted)}
+        view = memoryview(self.buffer)
+        for chunk in self.chunks.find(query, {"n": 1, "data": 1}):
+            n = int(chunk["n"])
+            data = chunk["data"]
+            view[n * self.chunk_size:n * self.chunk_size + len(data)] = data
+            self._have.add(n)
+
+    def fetch_all(self) -> None:
+        self.fetch([(0, self.length)])
+
+    def reader(self) -> pa.BufferReader:
+        return pa.BufferReader(pa.py_buffer(self.buffer))
+
+    def metadata(self) -> pq.FileMetaData:
+        """The footer, fetched first (its length is in the file's last bytes)."""
+        self.fetch([(self.length - _TAIL, self.length)])
+        footer = int.from_bytes(self.buffer[self.length - _TAIL:self.length - 4], "little")
+        self.fetch([(self.length - _TAIL - footer, self.length)])
+        return pq.read_metadata(self.reader())
+
+
+def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
+               columns: Sequence[Hashable] | None, criteria: list[Criterion]) -> pa.Table:
+    """One table of the matching row groups of ``parts`` (``columns`` only, with index)."""
+    tables = []
+    for part in parts:
+        listed = part.get("groups") or []
+        groups = [i for i, group in enumerate(listed)
+                  if group_may_match(group.get("stats") or {}, criteria)]
+        file = ChunkedFile(store, part["file"])
+        if columns is None and len(groups) == len(listed):
+            file.fetch_all()
+            tables.append(pq.read_table(file.reader()))
+            del file  # the file's bytes go before the frame is built from the table
+            continue
+        metadata = file.metadata()
+        names = _with_index(metadata, [str(c) for c in columns]) if columns is not None \
+            else None
+        if not groups:
+            if not tables:  # no row can match: an empty table of the right columns
+                schema = metadata.schema.to_arrow_schema()
+                empty = schema.empty_table()
+                tables.append(empty.select(names) if names is not None else empty)
+            continue
+        file.fetch(_byte_ranges(metadata, groups, names))
+        tables.append(pq.ParquetFile(file.reader()).read_row_groups(
+            groups, columns=names, use_pandas_metadata=True))
+    if not tables:
+        raise ValueError("the stored object lists no Parquet files; its metadata is incomplete")
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def _byte_ranges(metadata: pq.FileMetaData, groups: list[int], names: list[str] | None
+                 ) -> list[tuple[int, int]]:
+    """Where the column chunks of ``groups`` (``names`` only, or all) lie in the file."""
+    ranges = []
+    for i in groups:
+        group = metadata.row_group(i)
+        for j in range(group.num_columns):
+            column = group.column(j)
+            if names is not None and column.path_in_schema.split(".")[0] not in names:
+                continue
+            start = column.data_page_offset
+            if column.has_dictionary_page and column.dictionary_page_offset is not None:
+                start = min(start, column.dictionary_page_offset)
+            ranges.append((start, start + column.total_compressed_size))
+    return ranges
+
+
+def _with_index(metadata: pq.FileMetaData, names: list[str]) -> list[str]:
+    """``names`` plus the stored index columns (what use_pandas_metadata adds)."""
+    pandas_meta = metadata.schema.to_arrow_schema().pandas_metadata or {}
+    index = [c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)]
+    return [*names, *[c for c in index if c not in names]]
+
+
+def row_groups(parts: Sequence[dict[str, Any]], criteria: list[Criterion]
+               ) -> list[tuple[int, int]]:
+    """``(part, row group)`` of every row group whose statistics can match ``criteria``."""
+    return [(p, g) for p, part in enumerate(parts)
+            for g, group in enumerate(part.get("groups") or [])
+            if group_may_match(group.get("stats") or {}, criteria)]
+
+
+def read_row_group(store: OmegaStore, parts: Sequence[dict[str, Any]], part: int, group: int,
+                   columns: Sequence[Hashable] | None = None) -> pa.Table:
+    """One row group (``columns`` only, with the index columns), fetched on its own."""
+    file = ChunkedFile(store, parts[part]["file"])
+    metadata = file.metadata()
+    names = _with_index(metadata, [str(c) for c in columns]) if columns is not None else None
+    file.fetch(_byte_ranges(metadata, [group], names))
+    return pq.ParquetFile(file.reader()).read_row_groups([group], columns=names,
+                                                         use_pandas_metadata=True)
+
+
+def empty_table(store: OmegaStore, parts: Sequence[dict[str, Any]],
+                columns: Sequence[Hashable] | None = None) -> pa.Table:
+    """No rows, with the stored schema (``columns`` only, with the index); reads a footer."""
+    metadata = ChunkedFile(store, parts[0]["file"]).metadata()
+    empty = metadata.schema.to_arrow_schema().empty_table()
+    if columns is None:
+        return empty
+    return empty.select(_with_index(metadata, [str(c) for c in columns]))

@@ -1,0 +1,240 @@
+"""The pandas.parquet kind on the real server: exact round trips or clear refusals,
+column and row-group selective reads, appends that keep the earlier files."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegacore import OmegaStore
+from omegacore_testing import ColumnsConformance, KindConformance, data_footprint
+from omegacore_testing.crash import CrashConformance
+
+from omegacore_pandas_parquet.backend import PandasParquetBackend
+from omegacore_pandas_parquet.codec import NotExact
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "omegacore-pandas-dfrows" / "tests"))
+from test_roundtrip import FRAMES, SERIES  # noqa: E402  (the dfrows dtype zoo)
+
+KIND = "pandas.parquet"
+
+#: frames of the dfrows zoo that Parquet cannot hold exactly, and why (refused, not changed)
+REFUSED = {
+    "strings": "a python-storage string column with NaN comes back as pyarrow storage",
+    "category": "integer categories with a missing value come back as floats",
+    "objects": "dicts with int keys, mixed objects",
+    "odd_column_names": "Parquet column names are text",
+    "object_index": "an index of mixed types",
+    "empty_with_dtypes": "an empty ordered categorical loses its categories",
+    "datetime_columns": "datetime column labels",
+}
+
+
+class TestParquetConformance(KindConformance, CrashConformance, ColumnsConformance):
+    kind = KIND
+    put_kwargs = {"as_parquet": True}
+
+    def make_object(self, variant: int) -> Any:
+        return pd.DataFrame({
+            "x": np.arange(5, dtype="int64") + variant,
+            "y": np.linspace(0, 1, 5) * variant,
+            "s": [f"v{variant}-{i}" for i in range(5)],
+            "t": pd.date_range("2024-01-01", periods=5, tz="UTC") + pd.Timedelta(days=variant),
+        })
+
+    def unsupported_objects(self) -> list[Any]:
+        return [object(), "text", 42, np.zeros((2, 2)), {1, 2}]
+
+    def assert_same(self, expected: Any, actual: Any) -> None:
+        pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("name", sorted(set(FRAMES) - set(REFUSED)))
+def test_zoo_round_trips_exactly(store: OmegaStore, name: str) -> None:
+    frame = FRAMES[name]()
+    before = copy.deepcopy(frame)
+    meta = store.put(frame, name, as_parquet=True)
+    assert meta.kind == KIND
+    pd.testing.assert_frame_equal(frame, before)
+    pd.testing.assert_frame_equal(store.get(name), frame, check_exact=True, check_freq=True)
+
+
+@pytest.mark.parametrize("name", sorted(SERIES))
+def test_series_round_trip(store: OmegaStore, name: str) -> None:
+    series = SERIES[name]()
+    store.put(series, name, as_parquet=True)
+    pd.testing.assert_series_equal(store.get(name), series, check_exact=True,
+                                   check_freq=True)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_what_parquet_cannot_hold_is_refused(store: OmegaStore, name: str) -> None:
+    store.put(pd.DataFrame({"keep": [1, 2]}), name, as_parquet=True)
+    with pytest.raises(ValueError, match="pandas.parquet cannot store") as info:
+        store.put(FRAMES[name](), name, as_parquet=True)
+    assert "pandas.dfrows" in str(info.value) or "Convert" in str(info.value)
+    assert isinstance(info.value, NotExact)
+    assert store.get(name).keep.tolist() == [1, 2], "the earlier object is unchanged"
+
+
+def _big(rows: int = 10_000) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame({
+        "x": np.arange(rows, dtype="int64"),
+        "y": rng.normal(size=rows),
+        "k": [f"k{i % 7}" for i in range(rows)],
+        "t": pd.date_range("2024-01-01", periods=rows, freq="min", tz="UTC"),
+    })
+
+
+def test_row_groups_and_statistics(store: OmegaStore) -> None:
+    df = _big()
+    meta = store.put(df, "big", as_parquet=True, row_group_size=2_500)
+    kind_meta = meta.kind_meta
+    assert kind_meta["compression"] == "zstd" and kind_meta["rows"] == 10_000
+    groups = kind_meta["parts"][0]["groups"]
+    assert [g["rows"] for g in groups] == [2_500] * 4
+    assert groups[1]["stats"]["x"] == [2_500, 4_999, 0]
+    assert groups[3]["stats"]["k"][:2] == ["k0", "k6"]
+    low, high, _ = groups[0]["stats"]["t"]
+    assert low == pd.Timestamp("2024-01-01").to_pydatetime()
+    assert high == (pd.Timestamp("2024-01-01") + pd.Timedelta(minutes=2_499)).to_pydatetime()
+
+
+@pytest.mark.parametrize("criteria", [
+    {"x__gte": 9_990}, {"x__lt": 3, "k": "k1"}, {"x__between": (2_499, 2_501)},
+    {"x__in": [0, 9_999]}, {"k__startswith": "k6", "x__gt": 9_900}, {"y__gt": 2.5},
+    {"t__gte": "2024-01-07 22:00", "x__lte": 9_000}, {"k__regex": "^k[12]$", "x__lt": 10},
+    {"x__ne": 5, "x__lt": 8}, {"k__nin": ["k0", "k1"], "x__lt": 10}, {"x": 42},
+])
+def test_filters_equal_pandas(store: OmegaStore, criteria: dict[str, Any]) -> None:
+    df = _big()
+    store.put(df, "big", as_parquet=True, row_group_size=1_000)
+    expected = df
+    for key, value in criteria.items():
+        column, _, op = key.partition("__")
+        values = expected[column]
+        if op == "":
+            mask = values == value
+        elif op in ("in", "nin"):
+            mask = values.isin(value) if op == "in" else ~values.isin(value)
+        elif op == "between":
+            mask = values.between(*value)
+        elif op == "startswith":
+            mask = values.str.startswith(value)
+        elif op == "regex":
+            mask = values.str.contains(value)
+        else:
+            mask = {"gte": values.__ge__, "lt": values.__lt__, "gt": values.__gt__,
+                    "lte": values.__le__, "ne": values.__ne__}[op](value)
+        expected = expected[mask]
+    got = store.get("big", **criteria)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_filters_read_only_matching_row_groups(store: OmegaStore,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    read: list[list[int]] = []
+    original = pq.ParquetFile.read_row_groups
+
+    def recording(self: Any, row_groups: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(list(row_groups))
+        return original(self, row_groups, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups", recording)
+    store.put(_big(), "big", as_parquet=True, row_group_size=1_000)
+    assert store.get("big", x__gte=9_500).x.min() == 9_500
+    assert read == [[9]]
+    assert store.get("big", x__gt=50_000).empty
+    assert read == [[9]], "no row group can match: nothing read"
+    got = store.get("big", columns=["y"], x__lt=10)
+    assert list(got.columns) == ["y"] and len(got) == 10
+
+
+def test_columns_read_only_their_bytes(store: OmegaStore,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column read fetches the GridFS chunks of that column (and the footer) only."""
+    from omegacore_pandas_parquet import read
+
+    df = pd.DataFrame(np.random.default_rng(1).random((200_000, 10)),
+                      columns=[f"c{i}" for i in range(10)])
+    store.put(df, "wide", as_parquet=True)
+    total = store.mongodb[f"{store.fs_collection}.chunks"].count_documents({})
+    fetched: list[int] = []
+    original = read.ChunkedFile.fetch
+
+    def counting(self: Any, ranges: Any) -> None:
+        original(self, ranges)
+        fetched.append(len(self._have))
+
+    monkeypatch.setattr(read.ChunkedFile, "fetch", counting)
+    pd.testing.assert_frame_equal(store.get("wide", columns=["c3"]), df[["c3"]])
+    one_column = fetched[-1]
+    pd.testing.assert_frame_equal(store.get("wide"), df)
+    whole = fetched[-1]
+    assert whole == total
+    assert one_column <= total * 0.25, (one_column, total)  # 1 of 11 columns, chunk edges
+
+
+def test_append_adds_a_file_and_keeps_the_earlier(store: OmegaStore) -> None:
+    df = _big(3_000)
+    first = store.put(df, "grow", as_parquet=True)
+    file_one = first.kind_meta["parts"][0]["file"]
+    more = _big(3_000).assign(x=lambda f: f.x + 3_000)
+    more.index = more.index + 3_000
+    second = store.put(more, "grow", as_parquet=True, append=True)
+    assert [p["file"] for p in second.kind_meta["parts"]][0] == file_one
+    assert second.kind_meta["rows"] == 6_000
+    pd.testing.assert_frame_equal(store.get("grow"), pd.concat([df, more]))
+    assert store.get("grow", x__gte=5_998).x.tolist() == [5_998, 5_999]
+    with pytest.raises(ValueError, match="columns or dtypes differ"):
+        store.put(df.astype({"x": "float64"}), "grow", as_parquet=True, append=True)
+    store.put(df, "grow", as_parquet=True)  # a replace: one file again
+    assert len(store.metadata("grow").kind_meta["parts"]) == 1
+    store.drop("grow")
+    assert data_footprint(store) == ([], 0)
+
+
+def test_options_are_checked(store: OmegaStore) -> None:
+    df = _big(10)
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        store.put(df, "o", as_parquet=True, chunksize=3)
+    with pytest.raises(ValueError, match="row_group_size"):
+        store.put(df, "o", as_parquet=True, row_group_size=0)
+    with pytest.raises(ValueError, match="compression"):
+        store.put(df, "o", as_parquet=True, compression="nope")
+    meta = store.put(df, "o", kind=KIND, compression="snappy")
+    assert meta.kind_meta["compression"] == "snappy"
+    with pytest.raises(ValueError, match="unknown operator 'gtt'"):
+        store.get("o", x__gtt=1)
+    with pytest.raises(KeyError, match="not a column"):
+        store.get("o", nope=1)
+    with pytest.raises(ValueError, match="cannot compare"):
+        store.get("o", k__gt=2)
+    with pytest.raises(KeyError, match="no columns"):
+        store.get("o", columns=["nope"])
+    store.put(df, "rows")  # pandas.dfrows
+    with pytest.raises(ValueError, match="cannot append"):
+        store.put(df, "rows", as_parquet=True, append=True)
+    assert not PandasParquetBackend.supports(df, "o")
+    assert PandasParquetBackend.supports(df, "o", as_parquet=True)
+
+
+def test_versions_of_a_parquet_object(store: OmegaStore) -> None:
+    """With omegacore-versions: every version reads back, filters apply to each, and
+    dropping the name removes every version's files."""
+    df = _big(100)
+    store.put(df, "versioned", as_parquet=True, versions=True)
+    store.put(df.assign(y=df.y * 2), "versioned", as_parquet=True)
+    pd.testing.assert_frame_equal(store.get("versioned", version=-2), df)
+    pd.testing.assert_frame_equal(store.get("versioned"), df.assign(y=df.y * 2))
+    assert store.get("versioned", version=-2, x__gte=98).x.tolist() == [98, 99]
+    store.drop("versioned")
+    assert data_footprint(store) == ([], 0)
