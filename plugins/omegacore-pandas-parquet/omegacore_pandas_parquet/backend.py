@@ -130,19 +130,28 @@ class PandasParquetBackend(BaseBackend):
         meta: MetadataBase | None = None,
         columns: Sequence[Hashable] | None = None,
         filter: Mapping[Hashable, Any] | None = None,
+        lazy: bool = False,
         **kwargs: Any,
     ) -> Any:
-        """The stored frame (or Series): ``columns`` only, rows matching the filters."""
+        """The stored frame (or Series): ``columns`` only, rows matching the filters.
+
+        lazy: a ``ParquetFrame`` that reads when asked (``store.getl(name)``).
+        """
         import pandas as pd
 
         from omegacore_pandas_parquet import codec, filters
         from omegacore_pandas_parquet.read import read_parts
 
+        check_flag(lazy, "lazy")
         meta = self.metadata(name, meta)
         kind_meta = meta.kind_meta or {}
         restore = kind_meta.get("restore") or {}
         criteria: dict[Hashable, Any] = {key: value for key, value in kwargs.items()}
         criteria.update(filter or {})
+        if lazy:
+            from omegacore_pandas_parquet.lazy import ParquetFrame
+
+            return ParquetFrame(self.store, meta, columns=columns, criteria=criteria)
         names = self.column_names(meta) or []
         if columns is not None:
             missing = [c for c in columns if c not in names]

@@ -238,3 +238,28 @@ def test_versions_of_a_parquet_object(store: OmegaStore) -> None:
     assert store.get("versioned", version=-2, x__gte=98).x.tolist() == [98, 99]
     store.drop("versioned")
     assert data_footprint(store) == ([], 0)
+
+
+def test_getl_reads_when_asked(store: OmegaStore) -> None:
+    from omegacore_pandas_parquet.lazy import ParquetFrame
+
+    df = _big()
+    store.put(df, "lazy", as_parquet=True, row_group_size=1_000)
+    lazy = store.getl("lazy")
+    assert isinstance(lazy, ParquetFrame) and len(lazy) == 10_000
+    assert list(lazy.columns) == ["x", "y", "k", "t"]
+    late = lazy.query(x__gte=9_995)[["x", "k"]]
+    assert late.explain() == {"row_groups": [(0, 9)], "of_row_groups": 10,
+                              "columns": ["x", "k"]}
+    pd.testing.assert_frame_equal(late.value, df[df.x >= 9_995][["x", "k"]])
+    pd.testing.assert_series_equal(lazy["y"].value, df["y"])
+    pd.testing.assert_frame_equal(lazy.head(1_500), df.head(1_500))
+    pd.testing.assert_series_equal(store.getl("lazy", k="k3")["x"].head(2),
+                                   df[df.k == "k3"]["x"].head(2))
+    assert len(lazy.query(k="k3")) == (df.k == "k3").sum()
+    chunks = list(lazy.query(x__lt=2_500).iterchunks())
+    assert [len(c) for c in chunks] == [1_000, 1_000, 500]
+    with pytest.raises(KeyError, match="no columns"):
+        lazy[["nope"]]
+    with pytest.raises(ValueError, match="unknown operator"):
+        lazy.query(x__gtt=1)

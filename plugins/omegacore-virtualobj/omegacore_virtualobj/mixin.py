@@ -1,0 +1,44 @@
+"""Calls a stored virtual object for ``put`` and ``drop`` of its name.
+
+``get`` needs no mixin: the store reads the kind from the metadata and the backend calls
+the handler. A ``put`` of anything that is not itself a ``@virtualobj`` to a virtual
+object's name calls the handler with ``method="put"`` and ``data=obj``; a ``drop`` calls
+it with ``method="drop"``, then removes the virtual object. The kind is read from the
+metadata (one small read per put and drop of any name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegacore_virtualobj import KIND, VirtualObject
+
+
+class VirtualObjectMixin:
+    """``put``/``drop`` of a virtual object's name go to the stored handler."""
+
+    def put(self, obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(obj, VirtualObject):
+            meta = self._virtual_meta(name)
+            if meta is not None:
+                handler = self._handler(meta)
+                return handler(data=obj, method="put", meta=meta, store=self, **kwargs)
+        return super().put(obj, name, *args, **kwargs)  # type: ignore[misc]
+
+    def drop(self, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        meta = self._virtual_meta(name) if isinstance(name, str) else None
+        if meta is not None:
+            handler = self._handler(meta)
+            handler(method="drop", meta=meta, store=self)
+        return super().drop(name, *args, **kwargs)  # type: ignore[misc]
+
+    def _virtual_meta(self, name: str) -> Any:
+        if any(c in name for c in "*?[]@#^"):  # patterns, versions, op-specs: not a name
+            return None
+        meta = self.metadata(name)  # type: ignore[attr-defined]
+        return meta if meta is not None and meta.kind == KIND else None
+
+    def _handler(self, meta: Any) -> VirtualObject:
+        backend = self.get_backend_bykind(KIND)  # type: ignore[attr-defined]
+        handler: VirtualObject = backend.load(meta)
+        return handler
