@@ -12,7 +12,7 @@ The ratios are wall time ours / baseline. On a 2-core machine the server shares 
 cores with the workers, which bounds what parallel reads can gain. Run by hand::
 
     python benchmarks/bench_dask.py                 # 200,000 rows
-    python benchmarks/bench_dask.py --rows 1000000 --repeat 3
+    python benchmarks/bench_dask.py --rows 1000000 --kinds pandas.parquet
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from distributed import Client, LocalCluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import benchmark_server, interleaved, print_table  # noqa: E402
+from omegacore_dask import read_store  # noqa: E402
 
 from omegacore import OmegaStore  # noqa: E402
-from omegacore_dask import read_store  # noqa: E402
 
 
 def make_frame(rows: int) -> pd.DataFrame:
@@ -48,11 +48,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kinds", default="pandas.dfrows,pandas.parquet",
+                        help="comma-separated kinds to store the frame as")
     args = parser.parse_args()
     frame = make_frame(args.rows)
-    kinds = ["pandas.dfrows"]
-    if importlib.util.find_spec("omegacore_pandas_parquet") is not None:
-        kinds.append("pandas.parquet")
+    kinds = [k for k in args.kinds.split(",") if k != "pandas.parquet"
+             or importlib.util.find_spec("omegacore_pandas_parquet") is not None]
     with benchmark_server() as url, LocalCluster(
         n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster, Client(cluster) as client:
