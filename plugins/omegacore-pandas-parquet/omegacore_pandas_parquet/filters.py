@@ -17,11 +17,7 @@ from typing import Any
 
 import pandas as pd
 from omegacore.filters import check_regex
-
-OPERATORS = (
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "between", "contains",
-    "startswith", "endswith", "regex", "isnull", "exists",
-)
+from omegacore_pandas.query import OPERATORS  # the operators every pandas kind takes
 
 
 @dataclass(frozen=True)

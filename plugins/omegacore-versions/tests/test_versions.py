@@ -119,6 +119,13 @@ def test_reading_the_latest_costs_what_an_unversioned_get_costs(
 
 
 # -- every kind ------------------------------------------------------------------------------
+def _answering(value: int) -> Any:
+    """A virtual object whose get answers ``value``."""
+    from omegacore_virtualobj import virtualobj
+
+    return virtualobj(lambda data=None, method=None, meta=None, store=None, **kw: value)
+
+
 KINDS: dict[str, tuple[Callable[[int], Any], dict[str, Any], Callable[[Any, Any], None]]] = {
     "pandas.dfrows": (lambda v: pd.DataFrame({"x": np.arange(4) * v, "s": list("abcd")}), {},
                       lambda a, b: pd.testing.assert_frame_equal(a, b)),
@@ -139,6 +146,10 @@ KINDS: dict[str, tuple[Callable[[int], Any], dict[str, Any], Callable[[Any, Any]
                      lambda a, b: a == b or pytest.fail(f"{a!r} != {b!r}")),
     "pandas.rawdict": (lambda v: [{"a": v, "b": {"c": v}}], {"as_raw": True},
                        lambda a, b: a["a"].tolist() == [b[0]["a"]] or pytest.fail(f"{a!r}")),
+    "pandas.parquet": (lambda v: pd.DataFrame({"x": np.arange(4) * v}), {"as_parquet": True},
+                       lambda a, b: pd.testing.assert_frame_equal(a, b)),
+    "virtualobj.dill": (lambda v: _answering(v), {},
+                        lambda a, b: a == b(method="get") or pytest.fail(f"{a!r}")),
 }
 #: kinds whose distributions are examples, not part of omegacore
 EXAMPLES = {"polars.parquet"}

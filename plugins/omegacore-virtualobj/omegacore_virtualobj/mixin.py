@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from omegacore.errors import OmegaError
+from omegacore.naming import validate_name
+
 from omegacore_virtualobj import KIND, VirtualObject
 
 
@@ -32,10 +35,20 @@ class VirtualObjectMixin:
             handler(method="drop", meta=meta, store=self)
         return super().drop(name, *args, **kwargs)  # type: ignore[misc]
 
-    def _virtual_meta(self, name: str) -> Any:
-        if any(c in name for c in "*?[]@#^"):  # patterns, versions, op-specs: not a name
+    def _virtual_meta(self, name: Any) -> Any:
+        """The metadata of ``name`` if it is a virtual object, else None.
+
+        Anything that is not a plain valid name (patterns, versions, op-specs, invalid
+        names), or a metadata read that fails, is left to the store's own put and drop,
+        which report it as they report any put or drop.
+        """
+        if not isinstance(name, str) or any(c in name for c in "*?[]@#^"):
             return None
-        meta = self.metadata(name)  # type: ignore[attr-defined]
+        try:
+            validate_name(name)
+            meta = self.metadata(name)  # type: ignore[attr-defined]
+        except (ValueError, TypeError, OmegaError):
+            return None
         return meta if meta is not None and meta.kind == KIND else None
 
     def _handler(self, meta: Any) -> VirtualObject:
