@@ -126,6 +126,14 @@ class BaseBackend:
         """
         return None
 
+    def put_options(self, meta: MetadataBase) -> dict[str, Any]:
+        """Keyword arguments with which ``put`` stores what ``get`` read from ``meta`` the
+        same way again (e.g. the group columns of grouped rows); ``{}`` for most kinds.
+
+        Copies between stores (promotion) pass them with ``kind=meta.kind``.
+        """
+        return {}
+
     def help(self, obj: Any = None) -> str:
         """Text shown by ``store.help`` for objects of this kind."""
         return (type(self).__doc__ or self.KIND).strip()

@@ -197,6 +197,11 @@ class DataFrameGroupBackend(BaseBackend):
         layout = layout_of(meta.kind_meta, self._collection(meta))
         return [spec.name for spec in layout.frame.columns]
 
+    def put_options(self, meta: MetadataBase) -> dict[str, Any]:
+        """``groupby=`` the stored group columns, so a copy is grouped as the original."""
+        layout = layout_of(meta.kind_meta, self._collection(meta))
+        return {"groupby": [spec.name for spec in layout.keys]}
+
     def _collection(self, meta: MetadataBase) -> Collection:
         if not meta.collection:
             raise ValueError(f"{meta.name!r} has no collection; its metadata is incomplete")

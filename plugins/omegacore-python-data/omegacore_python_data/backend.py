@@ -200,6 +200,10 @@ class PythonDataBackend(BaseBackend):
             _check_keywords(name, kwargs, probe)
         return objects
 
+    def put_options(self, meta: MetadataBase) -> dict[str, Any]:
+        """``as_many=True``: ``get`` gives a list of the stored objects, each put back as one."""
+        return {"as_many": True}
+
     def get_object_as_python(self, meta: MetadataBase, version: int = -1) -> Any:
         """The object put last (``meta.objid``'s document), as omegaml's force_python gives it.
 

@@ -1,0 +1,103 @@
+"""Promotion: copy an object from this store to another one.
+
+``promote(name, other_store)`` reads the object here and stores it there with one put,
+so the target is replaced atomically or not at all. The methods follow omegaml's:
+
+- ``getput`` (default): get, then put as the same kind; the target's attributes are the
+  target's earlier ones (if it existed) updated with the source's;
+- ``data``: the same copy, keeping the target's earlier attributes as they were;
+- ``metadata``: only the source's attributes, merged into the existing target's;
+- ``export``: through an archive (``to_archive``/``from_archive``), when a plugin
+  provides them.
+
+``other_store`` may use another prefix, bucket or database (another ``mongo_url``). A
+name with versions promotes its current version, ``name@tag`` that version. The source's
+version history stays with the source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegacore.errors import DoesNotExist
+
+#: the promotion methods, as omegaml names them
+METHODS = ("getput", "data", "metadata", "export")
+#: attributes that describe the source object's own history, never copied
+_OWN_ATTRIBUTES = ("versions",)
+
+
+class PromotionMixin:
+    """Adds ``promote`` to the store."""
+
+    def promote(self, name: str, other: Any, asname: str | None = None,
+                drop: bool | None = None, method: str = "getput", **kwargs: Any) -> Any:
+        """Copy ``name`` to the store ``other`` (as ``asname``); returns its metadata there.
+
+        drop: remove ``name`` here once the target is stored. Other keyword arguments go
+        to the target's ``put`` (the kind's options, e.g. ``row_group_size=``).
+        """
+        if method not in METHODS:
+            raise ValueError(f"unknown promotion method {method!r}; use one of "
+                             f"{', '.join(METHODS)}")
+        if drop not in (None, True, False):
+            raise TypeError(f"drop takes True or False, got {drop!r}")
+        if not hasattr(other, "put") or not hasattr(other, "metadata"):
+            raise TypeError(f"promote needs a store to promote to, not {type(other).__name__}")
+        target = asname or _base_name(name)
+        source = self.metadata(_base_name(name))  # type: ignore[attr-defined]
+        if source is None:
+            raise DoesNotExist(f"{name!r} is not stored in {self!r}; nothing to promote")
+        existing = other.metadata(target)
+        attributes = {k: v for k, v in (source.attributes or {}).items()
+                      if k not in _OWN_ATTRIBUTES}
+        if method == "metadata":
+            result = _merge_attributes(existing, attributes, target, other)
+        elif method == "export":
+            result = self._promote_by_archive(name, other, target, kwargs)
+        else:
+            kept = dict(existing.attributes or {}) if existing is not None else {}
+            kept = {k: v for k, v in kept.items() if k not in _OWN_ATTRIBUTES}
+            merged = kept if method == "data" else {**kept, **attributes}
+            obj = self.get(name)  # type: ignore[attr-defined]
+            if obj is None:
+                raise DoesNotExist(f"{name!r} could not be read from {self!r}")
+            backend = self.get_backend_bykind(source.kind)  # type: ignore[attr-defined]
+            options = {**backend.put_options(source), **kwargs}
+            result = other.put(obj, target, attributes=merged or None, kind=source.kind,
+                               replace=True, **options)
+        if drop:
+            self.drop(name)  # type: ignore[attr-defined]
+        return result
+
+    def _promote_by_archive(self, name: str, other: Any, target: str,
+                            kwargs: dict[str, Any]) -> Any:
+        if not hasattr(self, "to_archive") or not hasattr(other, "from_archive"):
+            raise NotImplementedError(
+                "method='export' promotes through an archive: install a plugin that adds "
+                "to_archive/from_archive to the store (omegacore-archive), or use "
+                "method='getput'"
+            )
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="omegacore-promote-") as tmp:
+            path = self.to_archive(name, tmp)
+            return other.from_archive(path, target, **kwargs)
+
+
+def _base_name(name: str) -> str:
+    """``name`` without a version suffix (``@tag``, ``^``)."""
+    return name.split("@", 1)[0].rstrip("^")
+
+
+def _merge_attributes(existing: Any, attributes: dict[str, Any], target: str,
+                      other: Any) -> Any:
+    """The target's metadata with the source's attributes merged in (data unchanged)."""
+    if existing is None:
+        raise DoesNotExist(
+            f"method='metadata' copies attributes onto an existing object, and {target!r} is "
+            f"not stored in {other!r}; promote with method='getput' first"
+        )
+    existing.attributes = {**(existing.attributes or {}), **attributes}
+    existing.save()
+    return other.metadata(target)
