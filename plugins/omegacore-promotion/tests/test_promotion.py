@@ -86,8 +86,6 @@ def test_asname_drop_and_errors(stores: tuple[OmegaStore, OmegaStore]) -> None:
         dev.promote("x", prod, method="copy")
     with pytest.raises(DoesNotExist, match="method='getput' first"):
         dev.promote("x", prod, method="metadata")
-    with pytest.raises(NotImplementedError, match="omegacore-archive"):
-        dev.promote("x", prod, method="export")
     with pytest.raises(TypeError, match="unexpected"):
         dev.promote("x", prod, compress=True)
     assert not prod.exists("x"), "a failed promotion stores nothing"
