@@ -161,7 +161,8 @@ class RowGroupReader:
 
     def __call__(self, position: tuple[int, int], columns: Sequence[Hashable] | None = None
                  ) -> pd.DataFrame | pd.Series:
-        from omegacore_pandas_parquet import codec, filters
+        from omegacore_pandas_parquet import filters
+        from omegacore_pandas_parquet.codec import to_pandas
         from omegacore_pandas_parquet.read import read_row_group
 
         parsed = self._parsed()
@@ -171,7 +172,7 @@ class RowGroupReader:
                                                      if c.column not in columns]]))
         table = read_row_group(self.store, self.kind_meta.get("parts") or [], *position,
                                columns=wanted)
-        frame = codec.to_pandas(table, self.kind_meta.get("restore") or {})
+        frame = to_pandas(table, self.kind_meta.get("restore") or {})
         if isinstance(frame, pd.DataFrame):
             frame = filters.apply(frame, parsed, f"read_store({self.name!r})")
             if columns is not None:
@@ -183,11 +184,11 @@ class RowGroupReader:
 
     def empty(self, columns: Sequence[Hashable] | None = None) -> pd.DataFrame | pd.Series:
         """No rows, with the columns and dtypes every partition has (reads a footer)."""
-        from omegacore_pandas_parquet import codec
+        from omegacore_pandas_parquet.codec import to_pandas
         from omegacore_pandas_parquet.read import empty_table
 
         table = empty_table(self.store, self.kind_meta.get("parts") or [], columns)
-        frame = codec.to_pandas(table, self.kind_meta.get("restore") or {})
+        frame = to_pandas(table, self.kind_meta.get("restore") or {})
         return frame[list(columns)] if columns is not None and frame.ndim == 2 else frame
 
     def _parsed(self) -> list[Any]:
