@@ -10,6 +10,7 @@ every chunk in one query.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -36,8 +37,24 @@ class ChunkedFile:
         self.file_id = file_id
         self.length = int(info["length"])
         self.chunk_size = int(info["chunkSize"])
-        self.buffer = bytearray(self.length)
+        self._buffer: mmap.mmap | None = None
         self._have: set[int] = set()
+
+    @property
+    def buffer(self) -> mmap.mmap:
+        """The file's bytes as far as fetched: an anonymous mapping, whose pages cost only
+        when a fetched chunk is written to them (a zeroed bytearray of the file's length
+        would cost a pass over it per get)."""
+        if self._buffer is None:
+            self._buffer = mmap.mmap(-1, max(self.length, 1))
+        return self._buffer
+
+    def fetch_all(self) -> None:
+        """Every chunk, written into the buffer as it arrives (no second copy)."""
+        self.fetch([(0, self.length)])
+        if len(self._have) * self.chunk_size < self.length:
+            raise ValueError(f"the Parquet file {self.file_id} is incomplete; "
+                             "run `omegacore fsck`")
 
     def fetch(self, ranges: Sequence[tuple[int, int]]) -> None:
         """Make the bytes ``[start, stop)`` of every range present (one query)."""
@@ -59,11 +76,8 @@ class ChunkedFile:
             view[n * self.chunk_size:n * self.chunk_size + len(data)] = data
             self._have.add(n)
 
-    def fetch_all(self) -> None:
-        self.fetch([(0, self.length)])
-
     def reader(self) -> pa.BufferReader:
-        return pa.BufferReader(pa.py_buffer(self.buffer))
+        return pa.BufferReader(pa.py_buffer(self.buffer)[:self.length])
 
     def metadata(self) -> pq.FileMetaData:
         """The footer, fetched first (its length is in the file's last bytes)."""
@@ -85,7 +99,9 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
         if columns is None and len(groups) == len(listed):
             file.fetch_all()
             tables.append(pq.read_table(file.reader()))
-            del file  # the file's bytes go before the frame is built from the table
+            # the file's bytes go before the frame is built from the table (Arrow keeps
+            # the mapping alive itself where its columns point into it)
+            del file
             continue
         metadata = file.metadata()
         names = _with_index(metadata, [str(c) for c in columns]) if columns is not None \
