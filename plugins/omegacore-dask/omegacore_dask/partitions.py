@@ -12,7 +12,7 @@ raises ``StaleRead`` if it was: a Dask frame never mixes two versions of an obje
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -63,7 +63,7 @@ class RowsReader:
         frame = read_rows(collection, self.layout, query=all_of(self.query, in_range),
                           columns=list(columns) if columns is not None else None,
                           progress=False)
-        self.check_current()
+        check_current(self.store, self.name, self.generation)
         return frame
 
     def empty(self, columns: Sequence[Hashable] | None = None) -> pd.DataFrame | pd.Series:
@@ -72,12 +72,6 @@ class RowsReader:
         return read_rows(collection, self.layout, query={"_id": {"$in": []}},
                          columns=list(columns) if columns is not None else None,
                          progress=False)
-
-    def check_current(self) -> None:
-        check_current(self.store, self.name, self.generation)
-
-    def with_query(self, query: dict[str, Any]) -> RowsReader:
-        return replace(self, query=query)
 
 
 def rows_reader(store: OmegaStore, meta: MetadataBase, query: dict[str, Any]) -> RowsReader:
@@ -161,24 +155,12 @@ class RowGroupReader:
 
     def __call__(self, position: tuple[int, int], columns: Sequence[Hashable] | None = None
                  ) -> pd.DataFrame | pd.Series:
-        from omegacore_pandas_parquet import filters
-        from omegacore_pandas_parquet.codec import to_pandas
         from omegacore_pandas_parquet.read import read_row_group
 
-        parsed = self._parsed()
-        wanted = None
-        if columns is not None:
-            wanted = list(dict.fromkeys([*columns, *[c.column for c in parsed
-                                                     if c.column not in columns]]))
-        table = read_row_group(self.store, self.kind_meta.get("parts") or [], *position,
-                               columns=wanted)
-        frame = to_pandas(table, self.kind_meta.get("restore") or {})
-        if isinstance(frame, pd.DataFrame):
-            frame = filters.apply(frame, parsed, f"read_store({self.name!r})")
-            if columns is not None:
-                frame = frame[list(columns)]
-        elif parsed:
-            frame = filters.apply(frame.to_frame(), parsed, self.name).iloc[:, 0]
+        selection = self._selection(columns)
+        table = read_row_group(self.store, selection.parts, *position,
+                               columns=selection.read_columns())
+        frame = selection.finish(table)
         check_current(self.store, self.name, self.generation)
         return frame
 
@@ -191,20 +173,15 @@ class RowGroupReader:
         frame = to_pandas(table, self.kind_meta.get("restore") or {})
         return frame[list(columns)] if columns is not None and frame.ndim == 2 else frame
 
-    def _parsed(self) -> list[Any]:
-        from omegacore_pandas_parquet import filters
+    def _selection(self, columns: Sequence[Hashable] | None = None) -> Any:
+        from omegacore_pandas_parquet.selection import Selection
 
-        restore = self.kind_meta.get("restore") or {}
-        names = list(restore.get("names") or [])
-        return filters.parse(self.criteria, names, self.kind_meta.get("index_names") or [],
-                             where=f"read_store({self.name!r})") if self.criteria else []
+        return Selection.of(self.kind_meta, columns, self.criteria,
+                            where=f"read_store({self.name!r})")
 
     def positions(self) -> list[tuple[int, int]]:
         """The row groups whose statistics can match the criteria (at least one)."""
-        from omegacore_pandas_parquet.read import row_groups
-
-        found = row_groups(self.kind_meta.get("parts") or [], self._parsed())
-        return found or [(0, 0)]
+        return self._selection().groups() or [(0, 0)]
 
 
 def check_current(store: OmegaStore, name: str, generation: Any) -> None:

@@ -137,49 +137,29 @@ class PandasParquetBackend(BaseBackend):
 
         lazy: a ``ParquetFrame`` that reads when asked (``store.getl(name)``).
         """
-        import pandas as pd
-
-        from omegacore_pandas_parquet import codec, filters
         from omegacore_pandas_parquet.read import read_parts
+        from omegacore_pandas_parquet.selection import Selection
 
         check_flag(lazy, "lazy")
         meta = self.metadata(name, meta)
-        kind_meta = meta.kind_meta or {}
-        restore = kind_meta.get("restore") or {}
         criteria: dict[Hashable, Any] = {key: value for key, value in kwargs.items()}
         criteria.update(filter or {})
         if lazy:
             from omegacore_pandas_parquet.lazy import ParquetFrame
 
             return ParquetFrame(self.store, meta, columns=columns, criteria=criteria)
-        names = self.column_names(meta) or []
-        if columns is not None:
-            missing = [c for c in columns if c not in names]
-            if missing:
-                raise KeyError(f"get({name!r}): no columns {missing}; columns: {names}")
-        parsed = filters.parse(criteria, names, kind_meta.get("index_names") or [],
-                               where=f"get({name!r})") if criteria else []
-        wanted = None
-        if columns is not None:
-            wanted = list(dict.fromkeys([*columns, *[c.column for c in parsed
-                                                     if c.column in names]]))
-        table = read_parts(self.store, kind_meta.get("parts") or [], wanted, parsed)
-        result = codec.to_pandas(table, restore)
-        if isinstance(result, pd.Series):
-            return filters.apply(result.to_frame(), parsed, name).iloc[:, 0] if parsed \
-                else result
-        result = filters.apply(result, parsed, f"get({name!r})")
-        if columns is not None:
-            result = result[list(columns)]
-        return result
+        selection = Selection.of(meta.kind_meta or {}, columns, criteria, f"get({name!r})")
+        table = read_parts(self.store, selection.parts, selection.read_columns(),
+                           selection.criteria)
+        return selection.finish(table)
 
     def column_names(self, meta: MetadataBase) -> list[Any] | None:
         """The stored DataFrame's column labels (None for a Series or unusual labels)."""
         restore = (meta.kind_meta or {}).get("restore") or {}
-        if restore.get("pytype") == "Series":
-            return None
         names = restore.get("names")
-        return list(names) if names is not None else None
+        if restore.get("pytype") == "Series" or names is None:
+            return None
+        return list(names)
 
 
 def _plain_names(names: Sequence[Any]) -> list[Any]:

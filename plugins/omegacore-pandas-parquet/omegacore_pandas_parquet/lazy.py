@@ -17,8 +17,8 @@ import pandas as pd
 from omegacore import OmegaStore
 from omegacore.documents import MetadataBase
 
-from omegacore_pandas_parquet import codec, filters
-from omegacore_pandas_parquet.read import read_row_group, row_groups
+from omegacore_pandas_parquet.read import read_row_group
+from omegacore_pandas_parquet.selection import Selection, stored_columns
 
 
 class ParquetFrame:
@@ -32,20 +32,13 @@ class ParquetFrame:
         self._columns = list(columns) if columns is not None else None
         self._criteria = dict(criteria or {})
         self._series = series
-        names = self._stored_columns()
-        if self._columns is not None:
-            missing = [c for c in self._columns if c not in names]
-            if missing:
-                raise KeyError(f"{meta.name!r} has no columns {missing}; columns: {names}")
-        self._parsed = filters.parse(self._criteria, names, self._kind_meta.get(
-            "index_names") or [], where=f"getl({meta.name!r})") if self._criteria else []
+        self._selection = Selection.of(self._kind_meta, self._columns, self._criteria,
+                                       where=f"getl({meta.name!r})")
 
     @property
     def _kind_meta(self) -> dict[str, Any]:
         return self._meta.kind_meta or {}
 
-    def _stored_columns(self) -> list[Hashable]:
-        return list((self._kind_meta.get("restore") or {}).get("names") or [])
 
     def _with(self, **changes: Any) -> ParquetFrame:
         args: dict[str, Any] = {"columns": self._columns, "criteria": self._criteria,
@@ -58,7 +51,7 @@ class ParquetFrame:
     def columns(self) -> pd.Index:
         """The selected column names (from the metadata)."""
         return pd.Index(self._columns if self._columns is not None else
-                        self._stored_columns())
+                        stored_columns(self._kind_meta))
 
     def __getitem__(self, key: Hashable | list[Hashable]) -> ParquetFrame:
         """``pf["x"]`` a lazy column (``.value`` a Series), ``pf[["x", "y"]]`` columns."""
@@ -72,10 +65,9 @@ class ParquetFrame:
 
     def explain(self) -> dict[str, Any]:
         """What a read would fetch: row groups ``(file, group)`` and columns."""
-        groups = row_groups(self._kind_meta.get("parts") or [], self._parsed)
-        total = sum(len(p.get("groups") or []) for p in self._kind_meta.get("parts") or [])
-        return {"row_groups": groups, "of_row_groups": total,
-                "columns": self._read_columns()}
+        total = sum(len(p.get("groups") or []) for p in self._selection.parts)
+        return {"row_groups": self._selection.groups(), "of_row_groups": total,
+                "columns": self._selection.read_columns()}
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -100,19 +92,14 @@ class ParquetFrame:
 
     def iterchunks(self) -> Iterator[pd.DataFrame | pd.Series]:
         """One frame per row group that can match, in stored order."""
-        parts = self._kind_meta.get("parts") or []
-        restore = self._kind_meta.get("restore") or {}
-        for part, group in row_groups(parts, self._parsed):
-            table = read_row_group(self._store, parts, part, group, self._read_columns())
-            frame = codec.to_pandas(table, restore)
-            if isinstance(frame, pd.Series):
-                yield self._shaped(filters.apply(frame.to_frame(), self._parsed,
-                                                 self._meta.name).iloc[:, 0])
-                continue
-            yield self._shaped(filters.apply(frame, self._parsed, self._meta.name))
+        selection = self._selection
+        for part, group in selection.groups():
+            table = read_row_group(self._store, selection.parts, part, group,
+                                   selection.read_columns())
+            yield self._shaped(selection.finish(table))
 
     def __len__(self) -> int:
-        if not self._parsed:
+        if not self._selection.criteria:
             return int(self._kind_meta.get("rows") or 0)
         return sum(len(chunk) for chunk in self.iterchunks())
 
@@ -127,16 +114,10 @@ class ParquetFrame:
                          **{str(k): v for k, v in self._criteria.items()})
         return ddf[self._columns[0]] if self._series and self._columns else ddf
 
-    def _read_columns(self) -> list[Hashable] | None:
-        if self._columns is None:
-            return None
-        return list(dict.fromkeys([*self._columns, *[c.column for c in self._parsed
-                                                     if c.column in self._stored_columns()]]))
-
     def _shaped(self, frame: Any) -> Any:
-        if isinstance(frame, pd.DataFrame) and self._columns is not None:
-            frame = frame[self._columns]
-            return frame.iloc[:, 0] if self._series else frame
+        """A single selected column as a Series (``pf["x"]``)."""
+        if isinstance(frame, pd.DataFrame) and self._series:
+            return frame.iloc[:, 0]
         return frame
 
     def __repr__(self) -> str:
