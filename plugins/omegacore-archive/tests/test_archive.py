@@ -79,7 +79,7 @@ def test_every_kind_round_trips(stores: tuple[OmegaStore, OmegaStore], tmp_path:
     src.put(make(), "obj", attributes={"owner": "ann"}, **kwargs)
     path = src.to_archive("obj", tmp_path / form)
     assert (path / MANIFEST).is_file() if form == "dir" else tarfile.is_tarfile(path)
-    meta = dst.from_archive(path, "copy")
+    meta = dst.from_archive(path, asname="copy")
     assert meta.kind == kind and meta.attributes == {"owner": "ann"}
     _same(src.get("obj"), dst.get("copy"))
     dst.drop("copy")
@@ -144,36 +144,49 @@ def test_corrupt_or_inconsistent_archives_store_nothing(
     dst.put({"keep": True}, "obj")
     folder = src.to_archive("obj", tmp_path / "a")
     before = data_footprint(dst)
-    data = next((folder / "collections").iterdir())
-    data.write_bytes(data.read_bytes()[:-1] + b"\x01")
+    data = next(folder.rglob("collection.json"))
+    data.write_bytes(data.read_bytes()[:-3] + b"1]\n")
     with pytest.raises(ArchiveError, match="does not match its checksum"):
         dst.from_archive(folder, "obj")
     # a manifest that lies about the count fails during the put: rolled back
     folder = src.to_archive("obj", tmp_path / "b")
     manifest = json_util.loads((folder / MANIFEST).read_text())
-    manifest["entries"][0]["count"] += 1
+    manifest["omegacore"]["members"]["src/obj"]["entries"][0]["count"] += 1
     (folder / MANIFEST).write_text(json_util.dumps(manifest))
     with pytest.raises(ArchiveError, match="the manifest says"):
         dst.from_archive(folder, "obj")
     assert dst.get("obj") == [{"keep": True}], "the earlier object is unchanged"
     assert data_footprint(dst) == before, "nothing of the failed import is left"
-    with pytest.raises(ArchiveError, match="not an omegacore archive"):
+    with pytest.raises(ArchiveError, match="it is not an archive"):
         dst.from_archive(tmp_path, "obj")
-    with pytest.raises(FileExistsError, match="exists"):
-        src.to_archive("obj", folder)
+    with pytest.raises(FileExistsError, match="is not an archive directory"):
+        src.to_archive("obj", data)
     with pytest.raises(DoesNotExist, match="nothing to export"):
         src.to_archive("missing", tmp_path / "c")
 
 
-def test_versioned_objects_export_their_current_version(store_factory: Callable[..., OmegaStore],
-                                                        tmp_path: Path) -> None:
+def test_versioned_objects_export_their_versions(store_factory: Callable[..., OmegaStore],
+                                                 tmp_path: Path) -> None:
     src = store_factory(prefix="src/")
-    src.put({"v": 1}, "cfg", versions=True)
+    src.put({"v": 1}, "cfg", versions=True, tag="first")
     src.put({"v": 2}, "cfg")
     dst = store_factory(prefix="dst/")
     meta = dst.from_archive(src.to_archive("cfg", tmp_path / "cfg.tgz"))
     assert meta.name == "cfg" and dst.get("cfg") == [{"v": 2}]
-    assert "versions" not in (meta.attributes or {})
+    assert dst.get("cfg@first") == [{"v": 1}] and dst.get("cfg", version=0) == [{"v": 1}]
+    assert [v["tags"] for v in dst.versions("cfg")] == [v["tags"] for v in src.versions("cfg")]
+    # under another name, the versions move along
+    dst.from_archive(tmp_path / "cfg.tgz", asname="conf")
+    assert dst.get("conf@first") == [{"v": 1}] and dst.get("conf") == [{"v": 2}]
+    dst.drop("cfg")
+    dst.drop("conf")
+    assert data_footprint(dst) == data_footprint(store_factory(prefix="empty/"))
+    # the current version only, or one named version
+    plain = dst.from_archive(src.to_archive("cfg", tmp_path / "now", versions=False),
+                             asname="now")
+    assert "versions" not in (plain.attributes or {}) and dst.get("now") == [{"v": 2}]
+    first = dst.from_archive(src.to_archive("cfg@first", tmp_path / "first"))
+    assert first.name == "cfg" and dst.get("cfg") == [{"v": 1}]
 
 
 def test_command_line(stores: tuple[OmegaStore, OmegaStore], omega_database_url: str,
@@ -183,7 +196,7 @@ def test_command_line(stores: tuple[OmegaStore, OmegaStore], omega_database_url:
     file = tmp_path / "sales.tar.gz"
     assert main(["--mongo-url", omega_database_url, "export", "src/sales", str(file)]) == 0
     captured = capsys.readouterr()
-    assert "src/sales ->" in captured.out and "collection 1/1" in captured.err
+    assert "src/sales ->" in captured.out and "src/sales: 3 documents" in captured.err
     assert main(["--mongo-url", omega_database_url, "import", str(file), "dst/copy"]) == 0
     _same(src.get("sales"), dst.get("copy"))
     assert main(["--mongo-url", omega_database_url, "import", str(tmp_path / "nope.tgz")]) == 4
@@ -197,3 +210,70 @@ def test_promotion_through_an_archive(stores: tuple[OmegaStore, OmegaStore]) -> 
     meta = src.promote("model_data", dst, method="export")
     assert meta.attributes == {"stage": "dev"}
     _same(src.get("model_data"), dst.get("model_data"))
+
+
+def test_omegamls_layout_and_several_objects(stores: tuple[OmegaStore, OmegaStore],
+                                             tmp_path: Path, omega_database_url: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    src, dst = stores
+    src.put(FRAME, "sales")
+    src.put(_model(), "model")
+    folder = tmp_path / "export"
+    src.to_archive("sales", folder)
+    src.to_archive("model", folder)  # added to the archive, as omegaml's to_archive does
+    manifest = json_util.loads((folder / MANIFEST).read_text())
+    assert manifest["format"] == "omega"
+    assert manifest["members"] == {
+        "src/sales": f"src/{src.object_store_key('sales', 'omx')}",
+        "src/model": f"src/{src.object_store_key('model', 'omx')}"}
+    sales = folder / manifest["members"]["src/sales"]
+    described = json_util.loads((sales / "metadata.json").read_text())
+    assert (described["name"], described["kind"]) == ("sales", "pandas.dfrows")
+    documents = json_util.loads((sales / "collection.json").read_text())
+    assert [d["x"] for d in documents] == [1.5, 2.5, 3.5] and "_id" not in documents[0]
+    model = json_util.loads((folder / manifest["members"]["src/model"] / "metadata.json")
+                            .read_text())
+    assert model["gridfile"] == "gridfile.bin"
+    with pytest.raises(ArchiveError, match="holds src/sales, src/model; name the object"):
+        dst.from_archive(folder)
+    assert dst.from_archive(folder, "model").kind == "sklearn.joblib"
+    # a tarball holds one directory, as omegaml's exporter writes it
+    tarball = src.to_archive("sales", tmp_path / "sales.tgz")
+    with tarfile.open(tarball) as tar:
+        assert {n.split("/")[0] for n in tar.getnames()} == {"sales"}
+    # the command line imports every object, each under its archived path
+    assert main(["--mongo-url", omega_database_url, "--json", "import", str(folder)]) == 0
+    imported = json_util.loads(capsys.readouterr().out)
+    assert sorted(i["name"] for i in imported) == ["src/model", "src/sales"]
+
+
+def test_documents_stream_across_pieces(stores: tuple[OmegaStore, OmegaStore], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents are parsed a piece at a time; pieces of 7 bytes split every document."""
+    from omegacore_archive import streams
+
+    src, dst = stores
+    frame = pd.DataFrame({"s": ["a, b", "{x}", "]"], "d": [{"k": [1, 2]}, {}, {"k": []}]})
+    src.put(frame.to_dict("records"), "docs")
+    folder = src.to_archive("docs", tmp_path / "docs")
+    monkeypatch.setattr(streams, "PIECE", 7)
+    assert dst.from_archive(folder, asname="docs") is not None
+    assert dst.get("docs") == src.get("docs")
+    broken = next(folder.rglob("collection.json"))
+    broken.write_text(broken.read_text()[:-8])
+    with pytest.raises(ArchiveError, match="ends inside a document"):
+        list(streams.read_json_documents(broken))
+
+
+def test_archives_without_our_checksums_import(stores: tuple[OmegaStore, OmegaStore],
+                                               tmp_path: Path) -> None:
+    """omegaml writes no checksums: such an archive imports from its members as they are."""
+    src, dst = stores
+    src.put(FRAME, "sales", attributes={"owner": "ann"})
+    folder = src.to_archive("sales", tmp_path / "a")
+    manifest = json_util.loads((folder / MANIFEST).read_text())
+    del manifest["omegacore"]
+    (folder / MANIFEST).write_text(json_util.dumps(manifest))
+    meta = dst.from_archive(folder, "sales")
+    assert meta.attributes == {"owner": "ann"}
+    _same(src.get("sales"), dst.get("sales"))

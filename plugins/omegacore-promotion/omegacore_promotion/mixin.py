@@ -81,8 +81,8 @@ class PromotionMixin:
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="omegacore-promote-") as tmp:
-            path = self.to_archive(name, tmp)
-            return other.from_archive(path, target, **kwargs)
+            path = self.to_archive(name, tmp, versions=False)
+            return other.from_archive(path, asname=target, **kwargs)
 
 
 def _base_name(name: str) -> str:

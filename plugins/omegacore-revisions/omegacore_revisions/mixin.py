@@ -16,6 +16,7 @@ from typing import Any
 
 from omegacore import StoreMixin, hookimpl
 from omegacore.documents import MetadataBase
+from omegacore.errors import DoesNotExist
 from omegacore.faults import translate_errors
 from omegacore.naming import validate_name
 from omegacore.validation import check_flag
@@ -166,6 +167,10 @@ class RevisionsMixin(StoreMixin):
 
         if kwargs:
             raise TypeError(f"reading a revision takes no other options, got {sorted(kwargs)}")
+        if not super().exists(record["name"]):
+            raise DoesNotExist(f"{name!r} records revisions in {record['name']!r}, which is "
+                               "not stored (e.g. an import of the object without it); the "
+                               "latest state reads without revision=/changeset=")
         latest = int(record["seq"])
         if changeset is not None:
             rows = super().get(record["name"], filter={changes.REVISION: int(changeset)})

@@ -7,6 +7,9 @@ Runs with this project's environment; omegaml runs in its own virtualenv, named 
     python tests/compat/omegaml018/check_omegaml_reads_ours.py \\
         --omegaml-python /tmp/omegaml-venv/bin/python
 
+With ``--through-archive``, omegaml first imports (``from_archive``) an archive of every
+object that omegacore-archive wrote, into a database of its own, and reads from there.
+
 It stores one or more objects of every installed kind in a fresh database (on the
 server ``--mongo-url`` names, else on a SecantusDB server started for the run), records
 what our own ``get`` returns for each, then runs read_ours.py with omegaml, which reads
@@ -137,14 +140,30 @@ def write(url: str) -> list[dict[str, Any]]:
     return cases
 
 
-def run(omegaml_python: str, url: str) -> int:
-    """Write, read with omegaml, print the table; the exit status (1 if something differs)."""
+def export(url: str, cases: list[dict[str, Any]], archive: Path) -> None:
+    """Write every object of ``cases`` into one archive (omegacore-archive)."""
+    for case in cases:
+        if case["name"] is not None:
+            OmegaStore(mongo_url=url, prefix=case["prefix"]).to_archive(case["name"], archive)
+
+
+def run(omegaml_python: str, url: str, through_archive: bool = False) -> int:
+    """Write, read with omegaml, print the table; the exit status (1 if something differs).
+
+    ``through_archive``: omegaml reads each object after importing it (``from_archive``)
+    from an archive omegacore wrote, into a database of its own.
+    """
     cases = write(url)
     with tempfile.TemporaryDirectory() as tmp:
         expected = Path(tmp) / "expected.json.gz"
         write_dump(expected, {"cases": [c for c in cases if c["name"] is not None]})
-        proc = subprocess.run([omegaml_python, str(HERE / "read_ours.py"), url, str(expected)],
-                              capture_output=True, text=True, cwd=HERE)
+        command = [omegaml_python, str(HERE / "read_ours.py"), url, str(expected)]
+        if through_archive:
+            export(url, cases, Path(tmp) / "archive")
+            head, _, query = url.partition("?")
+            command[2] = f"{head}_imported?{query}"
+            command.append(str(Path(tmp) / "archive"))
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=HERE)
     if proc.returncode != 0:
         print(proc.stdout + proc.stderr, file=sys.stderr)
         return 2
@@ -175,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="python of a virtualenv with omegaml 0.18 (or OMEGAML_PYTHON)")
     parser.add_argument("--mongo-url", default=None,
                         help="server to use (default: a SecantusDB server started for the run)")
+    parser.add_argument("--through-archive", action="store_true",
+                        help="omegaml imports our archive of every object, then reads it")
     args = parser.parse_args(argv)
     if not args.omegaml_python:
         parser.error("give --omegaml-python (or set OMEGAML_PYTHON) to omegaml's python")
@@ -182,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.mongo_url:
         head, _, query = args.mongo_url.partition("?")
         server = head.split("/")[0:3]
-        return run(args.omegaml_python, "/".join(server) + f"/{database}?{query}")
+        return run(args.omegaml_python, "/".join(server) + f"/{database}?{query}",
+                   args.through_archive)
     from omegacore.server import start_server, stop_server
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             head, _, query = state["url"].partition("?")
             return run(args.omegaml_python,
-                       "/".join(head.split("/")[0:3]) + f"/{database}?{query}")
+                       "/".join(head.split("/")[0:3]) + f"/{database}?{query}",
+                       args.through_archive)
         finally:
             from omegacore.connection import disconnect_all
 

@@ -2,7 +2,10 @@
 
 Runs with omegaml's virtualenv, called by check_omegaml_reads_ours.py::
 
-    OMEGAML_PYTHON read_ours.py MONGO_URL EXPECTED.json.gz
+    OMEGAML_PYTHON read_ours.py MONGO_URL EXPECTED.json.gz [ARCHIVE]
+
+With ARCHIVE (an archive omegacore wrote), each object is imported from it with omegaml's
+``from_archive`` before it is read.
 
 Prints one JSON line per case: ``{"prefix", "name", "status", "detail"}`` where status is
 ``ok`` (same value), ``differs`` (omegaml returned something else or raised: detail says
@@ -65,14 +68,25 @@ def read_case(store: Any, case: dict[str, Any]) -> dict[str, Any]:
     return {**result, "status": "ok"}
 
 
-def main(url: str, expected: str) -> None:
+def main(url: str, expected: str, archive: str | None = None) -> None:
+    """Read every case; with ``archive``, import each object from it first."""
     from omegaml.store import OmegaStore
 
     warnings.simplefilter("ignore")
     stores = {prefix: OmegaStore(mongo_url=url, prefix=prefix) for prefix in ("data/", "models/")}
     for case in read_dump(expected)["cases"]:
-        print(json.dumps(read_case(stores[case["prefix"]], case)), flush=True)
+        store = stores[case["prefix"]]
+        if archive is not None and case["kind"] in store.defaults.OMEGA_STORE_BACKENDS:
+            try:
+                store.from_archive(archive, case["name"])
+            except Exception as exc:
+                print(json.dumps({"prefix": case["prefix"], "name": case["name"],
+                                  "status": "differs",
+                                  "detail": f"omegaml's from_archive raises "
+                                            f"{type(exc).__name__}: {exc}"}), flush=True)
+                continue
+        print(json.dumps(read_case(store, case)), flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])
