@@ -1,10 +1,12 @@
-"""Calls a stored virtual object for ``put`` and ``drop`` of its name.
+"""Calls a stored virtual object for ``put`` and ``drop`` of its name, as omegaml does.
 
 ``get`` needs no mixin: the store reads the kind from the metadata and the backend calls
 the handler. A ``put`` of anything that is not itself a ``@virtualobj`` to a virtual
-object's name calls the handler with ``method="put"`` and ``data=obj``; a ``drop`` calls
-it with ``method="drop"``, then removes the virtual object. The kind is read from the
-metadata (one small read per put and drop of any name).
+object's name calls the handler with ``method="put"`` and ``data=obj`` (``replace=True``
+replaces the virtual object instead). ``drop`` calls it with ``method="drop"`` and
+returns whether it answered truthy; the virtual object stays, unless ``force=True``,
+which removes it after calling the handler (whatever the handler did). The kind is read
+from the metadata (one small read per put and drop of any name).
 """
 
 from __future__ import annotations
@@ -21,19 +23,25 @@ class VirtualObjectMixin:
     """``put``/``drop`` of a virtual object's name go to the stored handler."""
 
     def put(self, obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(obj, VirtualObject):
+        if not isinstance(obj, VirtualObject) and not kwargs.get("replace"):
             meta = self._virtual_meta(name)
             if meta is not None:
                 handler = self._handler(meta)
                 return handler(data=obj, method="put", meta=meta, store=self, **kwargs)
         return super().put(obj, name, *args, **kwargs)  # type: ignore[misc]
 
-    def drop(self, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+    def drop(self, name: str | None = None, force: bool = False, *args: Any,
+             **kwargs: Any) -> Any:
         meta = self._virtual_meta(name) if isinstance(name, str) else None
         if meta is not None:
             handler = self._handler(meta)
-            handler(method="drop", meta=meta, store=self)
-        return super().drop(name, *args, **kwargs)  # type: ignore[misc]
+            if not force:
+                return bool(handler(method="drop", meta=meta, store=self, force=False))
+            try:
+                handler(method="drop", meta=meta, store=self, force=True)
+            except Exception:  # noqa: BLE001 - force: the virtual object goes regardless
+                pass
+        return super().drop(name, force, *args, **kwargs)  # type: ignore[misc]
 
     def _virtual_meta(self, name: Any) -> Any:
         """The metadata of ``name`` if it is a virtual object, else None.

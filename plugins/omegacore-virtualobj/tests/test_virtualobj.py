@@ -25,8 +25,17 @@ def _constant(variant: int) -> VirtualObject:
     return handler
 
 
+@virtualobj
+def _failing(data: Any = None, method: str | None = None, meta: Any = None,
+             store: Any = None, **kwargs: Any) -> Any:
+    raise RuntimeError(f"handler failed ({method})")
+
+
 class TestVirtualObjectKind(KindConformance):
     kind = KIND
+
+    def drop(self, store: OmegaStore, name: str) -> Any:
+        return store.drop(name, force=True)  # a plain drop is the handler's (as omegaml's)
 
     def make_object(self, variant: int) -> Any:
         return _constant(variant)
@@ -73,8 +82,25 @@ def test_get_put_drop_go_to_the_handler(store: OmegaStore) -> None:
     assert store.get("table", limit=1).x.tolist() == [1]
     assert isinstance(store.get("table", raw=True), VirtualObject)
     assert store.drop("table") is True
-    assert store.list() == [], "drop ran the handler, then removed the virtual object"
+    assert store.list() == ["table"], "drop ran the handler; the virtual object stays"
+    store.put(pd.DataFrame({"x": [5]}), "table")
+    assert store.drop("table", force=True) is True
+    assert store.list() == [], "force=True: the handler ran, then the virtual object went"
     assert data_footprint(store) == ([], 0)
+
+
+def test_replace_and_force_bypass_the_handler(store: OmegaStore) -> None:
+    """As omegaml's: put(..., replace=True) replaces the virtual object; drop(force=True)
+    removes it even when the handler fails."""
+    store.put(table, "table")
+    store.put({"plain": True}, "table", replace=True)
+    assert store.metadata("table").kind == "python.data"
+    assert store.get("table") == [{"plain": True}]
+    store.put(_failing, "failing")
+    with pytest.raises(RuntimeError, match="handler failed"):
+        store.drop("failing")
+    assert store.exists("failing")
+    assert store.drop("failing", force=True) is True and not store.exists("failing")
 
 
 def test_a_new_handler_replaces_the_old(store: OmegaStore) -> None:
