@@ -52,7 +52,7 @@ def test_getput_copies_each_kind(stores: tuple[OmegaStore, OmegaStore], kind: st
         np.testing.assert_array_equal(got, want)
     else:
         assert got == want
-    assert dev.exists("obj"), "the source stays without drop=True"
+    assert dev.exists("obj"), "the source stays"
 
 
 def test_attributes_merge_and_methods(stores: tuple[OmegaStore, OmegaStore]) -> None:
@@ -67,10 +67,31 @@ def test_attributes_merge_and_methods(stores: tuple[OmegaStore, OmegaStore]) -> 
     assert prod.metadata("model").attributes == {"owner": "bob", "stage": "prod",
                                                  "score": 0.95}
     assert len(prod.get("model")) == 3, "method='metadata' leaves the data"
-    dev.promote("model", prod)
+    dev.promote("model", prod, drop=False)
     assert prod.metadata("model").attributes == {"owner": "bob", "stage": "prod",
                                                  "score": 0.95}
     assert len(prod.get("model")) == 2
+    # omegaml's default outside models/: the target is replaced, attributes and all
+    prod.put({"v": 0}, "plain", attributes={"stage": "prod"})
+    dev.put({"v": 1}, "plain", attributes={"owner": "ann"})
+    dev.promote("plain", prod)
+    assert prod.metadata("plain").attributes == {"owner": "ann"}
+    assert prod.get("plain") == [{"v": 1}]
+
+
+def test_method_sequences_and_get_put_arguments(stores: tuple[OmegaStore, OmegaStore]
+                                                ) -> None:
+    dev, prod = stores
+    dev.put(FRAME, "frame", attributes={"owner": "ann"})
+    # omegaml's idiom 'metadata,data': data first, then the attributes onto it
+    meta = dev.promote("frame", prod, method="metadata,data")
+    assert meta.attributes == {"owner": "ann"} and len(prod.get("frame")) == 3
+    meta = dev.promote("frame", prod, asname="big", get={"x__gt": 2}, method=["getput"])
+    assert prod.get("big").x.tolist() == [2.5, 3.5]
+    with pytest.raises(TypeError, match="get= takes a dict"):
+        dev.promote("frame", prod, get=["x"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown promotion method 'data,copy'"):
+        dev.promote("frame", prod, method="data,copy")
 
 
 def test_asname_drop_and_errors(stores: tuple[OmegaStore, OmegaStore]) -> None:
@@ -78,9 +99,9 @@ def test_asname_drop_and_errors(stores: tuple[OmegaStore, OmegaStore]) -> None:
     dev.put(FRAME, "draft")
     dev.promote("draft", prod, asname="final", drop=True)
     assert prod.get("final").x.tolist() == [1.5, 2.5, 3.5]
-    assert not dev.exists("draft")
+    assert dev.exists("draft"), "drop concerns the target (omegaml's meaning)"
     with pytest.raises(DoesNotExist, match="nothing to promote"):
-        dev.promote("draft", prod)
+        dev.promote("missing", prod)
     dev.put(FRAME, "x")
     with pytest.raises(ValueError, match="unknown promotion method 'copy'"):
         dev.promote("x", prod, method="copy")
