@@ -5,8 +5,9 @@ the handler. A ``put`` of anything that is not itself a ``@virtualobj`` to a vir
 object's name calls the handler with ``method="put"`` and ``data=obj`` (``replace=True``
 replaces the virtual object instead). ``drop`` calls it with ``method="drop"`` and
 returns whether it answered truthy; the virtual object stays, unless ``force=True``,
-which removes it after calling the handler (whatever the handler did). The kind is read
-from the metadata (one small read per put and drop of any name).
+which removes it after calling the handler (whatever the handler did). A versioned name
+is left to its versions (omegaml's rule). The kind is read from the metadata (one small
+read per put and drop of any name).
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ class VirtualObjectMixin:
             meta = self.metadata(name)  # type: ignore[attr-defined]
         except (ValueError, TypeError, OmegaError):
             return None
-        return meta if meta is not None and meta.kind == KIND else None
+        if meta is None or meta.kind != KIND:
+            return None
+        # a versioned name is managed by its versions (put adds one, drop removes them),
+        # as omegaml bypasses handlers for versioned models
+        return None if "versions" in (meta.attributes or {}) else meta
 
     def _handler(self, meta: Any) -> VirtualObject:
         backend = self.get_backend_bykind(KIND)  # type: ignore[attr-defined]
