@@ -29,6 +29,7 @@ import pandas as pd
 from pymongo.collection import Collection
 
 from omegacore_pandas.codecs import DatetimeCodec
+from omegacore_pandas.expressions import COMPARISONS, LazyExpression, Q, any_column, assigned
 from omegacore_pandas.layout import FieldSpec, FrameLayout
 from omegacore_pandas.plan import (
     NOTHING,
@@ -318,6 +319,8 @@ class MDataFrame:
                     "query() takes column__op=value criteria or conditions, not an "
                     "expression string; e.g. mdf.query(x__gt=3) or mdf.query(mdf.x > 3)"
                 )
+            if isinstance(cond, Q):
+                cond = cond.bind(self)
             if isinstance(cond, Condition):
                 clauses.append(self._own(cond).filter)
             elif isinstance(cond, dict):
@@ -399,6 +402,8 @@ class MDataFrame:
 
     # -- columns -----------------------------------------------------------------------------
     def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, Q):
+            key = key.bind(self)
         if isinstance(key, Condition):
             return self._add(Match(self._own(key).filter))
         if isinstance(key, slice):
@@ -409,6 +414,45 @@ class MDataFrame:
         if key not in names:
             raise KeyError(f"{key!r} is not a column; columns: {names}")
         return self._series(key)
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        """Set column ``key`` to a scalar, a column or an expression of this frame's
+        columns (``mdf['z'] = mdf.x * 2``), computed on the server when rows are read.
+
+        Changes this frame in place, as pandas does; lazy frames derived from it before
+        keep their columns.
+        """
+        frame = assigned(self, key, value)
+        self._source, self._stages, self._columns = frame._source, frame._stages, frame._columns
+
+    def assign(self, **columns: Any) -> Any:
+        """A new lazy frame with columns added or replaced (``mdf.assign(z=mdf.x * 2)``);
+        a callable value is called with the frame, as in pandas."""
+        frame = self
+        for key, value in columns.items():
+            frame = assigned(frame, key, value(frame) if callable(value) else value)
+        return frame
+
+    # -- frame-level comparisons: rows where any column compares (omegaml's filter form) -----
+    __hash__ = object.__hash__
+
+    def __eq__(self, value: Any) -> Condition:  # type: ignore[override]
+        return any_column(self, "eq", value)
+
+    def __ne__(self, value: Any) -> Condition:  # type: ignore[override]
+        return any_column(self, "ne", value)
+
+    def __lt__(self, value: Any) -> Condition:
+        return any_column(self, "lt", value)
+
+    def __le__(self, value: Any) -> Condition:
+        return any_column(self, "lte", value)
+
+    def __gt__(self, value: Any) -> Condition:
+        return any_column(self, "gt", value)
+
+    def __ge__(self, value: Any) -> Condition:
+        return any_column(self, "gte", value)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -468,19 +512,21 @@ class MDataFrame:
               on: Hashable | Sequence[Hashable] | None = None,
               how: str = "inner", left_on: Hashable | Sequence[Hashable] | None = None,
               right_on: Hashable | Sequence[Hashable] | None = None,
-              suffixes: tuple[str, str] = ("_x", "_y")) -> MDataFrame:
-        """Join with another stored lazy frame (``how`` 'inner' or 'left') by ``$lookup``.
+              suffixes: tuple[str, str] = ("_x", "_y"), sort: bool = False) -> MDataFrame:
+        """Join with another stored lazy frame (``how`` 'inner', 'left' or 'right') by
+        ``$lookup``.
 
         The result is a lazy frame with a RangeIndex and the columns ``pd.merge`` gives
         (left columns, then the right's other columns, ``suffixes`` on clashes); rows in
-        the left frame's order, each left row's matches in the right's stored order.
+        the left frame's order, each left row's matches in the right's stored order (for
+        'right' the other way round); ``sort=True`` sorts by the keys, as pandas.
         """
         from omegacore_pandas.merge import merge_frames
 
         if isinstance(right, Collection):  # any collection's documents, as omegaml allows
             right = MDataFrame(right)
         return merge_frames(self, right, on=on, how=how, left_on=left_on,
-                            right_on=right_on, suffixes=suffixes)
+                            right_on=right_on, suffixes=suffixes, sort=sort)
 
 
 class MSeries(MDataFrame):
@@ -533,6 +579,8 @@ class MSeries(MDataFrame):
 
     # -- conditions --------------------------------------------------------------------------
     def _condition(self, op: str, value: Any) -> Condition:
+        if isinstance(value, LazyExpression):
+            return LazyExpression.of_column(self)._compare(_EXPRESSION_OPS[op], value)
         if isinstance(value, MSeries):
             return self._column_condition(op, value)
         if isinstance(value, (MDataFrame, Condition)):
@@ -579,6 +627,46 @@ class MSeries(MDataFrame):
 
     def __ge__(self, value: Any) -> Condition:
         return self._condition("gte", value)
+
+    # -- arithmetic (computed on the server, see ``expressions``) ----------------------------
+    def _expression(self) -> LazyExpression:
+        return LazyExpression.of_column(self)
+
+    def __add__(self, other: Any) -> LazyExpression:
+        return self._expression() + other
+
+    def __radd__(self, other: Any) -> LazyExpression:
+        return other + self._expression()
+
+    def __sub__(self, other: Any) -> LazyExpression:
+        return self._expression() - other
+
+    def __rsub__(self, other: Any) -> LazyExpression:
+        return other - self._expression()
+
+    def __mul__(self, other: Any) -> LazyExpression:
+        return self._expression() * other
+
+    def __rmul__(self, other: Any) -> LazyExpression:
+        return other * self._expression()
+
+    def __truediv__(self, other: Any) -> LazyExpression:
+        return self._expression() / other
+
+    def __rtruediv__(self, other: Any) -> LazyExpression:
+        return other / self._expression()
+
+    def __pow__(self, other: Any) -> LazyExpression:
+        return self._expression() ** other
+
+    def __rpow__(self, other: Any) -> LazyExpression:
+        return other ** self._expression()
+
+    def __neg__(self) -> LazyExpression:
+        return -self._expression()
+
+    def __abs__(self) -> LazyExpression:
+        return abs(self._expression())
 
     def isin(self, values: Iterable[Any]) -> Condition:
         """True where the value is one of ``values``."""
@@ -657,6 +745,11 @@ class MSeries(MDataFrame):
 # ------------------------------------------------------------------------------------------
 # indexers
 # ------------------------------------------------------------------------------------------
+#: our condition operators -> the expression comparisons
+_EXPRESSION_OPS = {"eq": "eq", "ne": "ne", "lt": "lt", "lte": "le", "gt": "gt", "gte": "ge"}
+assert set(_EXPRESSION_OPS.values()) == set(COMPARISONS)
+
+
 class _ILocIndexer:
     def __init__(self, frame: MDataFrame):
         self.frame = frame

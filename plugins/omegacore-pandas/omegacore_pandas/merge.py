@@ -44,17 +44,67 @@ def merge_frames(left: MDataFrame, right: MDataFrame,
                  on: Hashable | Sequence[Hashable] | None = None, how: str = "inner",
                  left_on: Hashable | Sequence[Hashable] | None = None,
                  right_on: Hashable | Sequence[Hashable] | None = None,
-                 suffixes: tuple[str, str] = ("_x", "_y")) -> MDataFrame:
-    """The lazy frame of ``pd.merge(left, right, ...)`` (see the module doc)."""
-    from omegacore_pandas.mdataframe import MDataFrame, MSeries, composed
+                 suffixes: tuple[str, str] = ("_x", "_y"), sort: bool = False
+                 ) -> MDataFrame:
+    """The lazy frame of ``pd.merge(left, right, ...)`` (see the module doc).
+
+    ``how="right"`` is the left merge of the swapped frames with pandas' column order;
+    ``sort=True`` sorts by the join keys (stably, so ties keep the merge's order).
+    """
+    from omegacore_pandas.mdataframe import MDataFrame, MSeries
 
     if not isinstance(right, MDataFrame) or isinstance(right, MSeries):
         raise TypeError(
             f"merge needs another lazy frame (store.getl(name)), got {type(right).__name__}; "
             "store a DataFrame first to merge it on the server"
         )
-    if how not in ("inner", "left"):
-        raise ValueError(f"how={how!r} is not supported lazily; use 'inner' or 'left'")
+    if how not in ("inner", "left", "right"):
+        raise ValueError(f"how={how!r} is not supported lazily; use 'inner', 'left' or "
+                         "'right'")
+    if not isinstance(sort, bool):
+        raise TypeError(f"sort takes True or False, got {sort!r}")
+    if how == "right":
+        if not left._source.stored or any(not isinstance(s, Match) for s in left._stages):
+            raise ValueError("the left frame of a right merge must be a stored frame, "
+                             "optionally filtered (no sort, head/tail/iloc or merge)")
+        template = pd.merge(left._empty(), right._empty(), how="right", on=on,
+                            left_on=left_on, right_on=right_on, suffixes=suffixes)
+        swapped = _merged(right, left, on, "left", right_on, left_on,
+                          (suffixes[1], suffixes[0]))
+        result = swapped[list(template.columns)]
+        keys = _as_list(on if on is not None else right_on)
+    else:
+        result = _merged(left, right, on, how, left_on, right_on, suffixes)
+        keys = _as_list(on if on is not None else left_on)
+    if sort:
+        labels = list(result.columns)
+        suffix = suffixes[1] if how == "right" else suffixes[0]
+        by = [k if k in labels else f"{k}{suffix}" for k in keys]
+        result = _numbered(result.sort_values(by))
+    return result
+
+
+def _numbered(frame: MDataFrame) -> MDataFrame:
+    """``frame`` (a merge, sorted) with its rows numbered 0, 1, ... in their new order."""
+    from omegacore_pandas.mdataframe import MDataFrame, composed
+
+    compiled = compile_plan(frame._source, frame._stages, client_take=False)
+    pos = TEMP_PREFIX + "pos"
+    pipe = [*compiled.pipeline,
+            {"$setWindowFields": {"sortBy": dict(compiled.order or frame._source.order),
+                                  "output": {pos: {"$documentNumber": {}}}}},
+            {"$addFields": {ROWID_FIELD: {"$subtract": ["$" + pos, 1]}}}]
+    source = Source(frame._source.collection, frame._source.layout, frame._source.name,
+                    base=tuple(pipe), cast=frame._source.cast, classes=frame._source.classes)
+    return composed(source, MDataFrame)(source, columns=frame._columns,
+                                        chunksize=frame._chunksize)
+
+
+def _merged(left: MDataFrame, right: MDataFrame, on: Any, how: str, left_on: Any,
+            right_on: Any, suffixes: tuple[str, str]) -> MDataFrame:
+    """The inner or left merge of ``left`` with the stored ``right``."""
+    from omegacore_pandas.mdataframe import MDataFrame, composed
+
     rsource = right._source
     if not rsource.stored or any(not isinstance(s, Match) for s in right._stages):
         raise ValueError(

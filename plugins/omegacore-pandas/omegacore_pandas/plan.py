@@ -7,6 +7,7 @@ collection, or a pipeline over one such as a merge) and a tuple of stages:
 - ``Sort``: sort keys (with computed keys where pandas orders differently from MongoDB)
 - ``Window``: a row slice ``[start:stop]`` (head, tail, skip, iloc slices)
 - ``Take``: row positions (iloc with a list)
+- ``Compute``: computed columns (``mdf['z'] = mdf.x * 2``, see ``expressions``)
 
 ``compile_plan`` turns them into a single ``find`` when they have that shape (filters,
 then one sort, then one window: this is what indexes serve best) and into an aggregation
@@ -126,7 +127,14 @@ class Take:
     positions: tuple[int, ...]
 
 
-Stage = Match | Sort | Window | Take
+@dataclass(frozen=True)
+class Compute:
+    """Add computed fields (``$addFields``): ``(field, aggregation expression)`` pairs."""
+
+    fields: tuple[tuple[str, Any], ...]
+
+
+Stage = Match | Sort | Window | Take | Compute
 
 
 def add_stage(stages: tuple[Stage, ...], stage: Stage) -> tuple[Stage, ...]:
@@ -307,6 +315,9 @@ def compile_plan(source: Source, stages: Sequence[Stage], client_take: bool = Tr
                 find["filter"].append(stage.filter)
             else:
                 find = None
+        elif isinstance(stage, Compute):
+            pipe.append({"$addFields": dict(stage.fields)})
+            find = None
         elif isinstance(stage, Sort):
             if stage.computed:
                 pipe.append({"$addFields": dict(stage.computed)})
