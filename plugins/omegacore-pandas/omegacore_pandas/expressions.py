@@ -24,7 +24,7 @@ import pandas as pd
 from omegacore_pandas.codecs import NumberCodec
 from omegacore_pandas.dtypes import describe_dtype
 from omegacore_pandas.layout import FieldSpec, describe_column_index
-from omegacore_pandas.plan import TEMP_PREFIX, Compute, add_stage
+from omegacore_pandas.plan import TEMP_PREFIX, Compute, add_stage, may_be_missing
 from omegacore_pandas.query import build_query
 
 if TYPE_CHECKING:
@@ -59,12 +59,20 @@ class LazyExpression:
     __hash__ = None  # type: ignore[assignment]  # == builds a condition, as in pandas
 
     def __init__(self, frame: MDataFrame, mongo: Any, pandas: PandasFn, name: Hashable,
-                 literal: bool = False):
+                 literal: bool = False, nullable: bool = True):
         self._frame = frame
         self._mongo = mongo
         self._pandas = pandas
         self._literal = literal  # a number, not a column: the other operand names the result
+        #: whether a value can be missing (pandas then gives floats where it gives ints)
+        self.nullable = nullable
         self.name = name
+
+    def _derived(self, mongo: Any, pandas: PandasFn, name: Hashable = None,
+                 nullable: bool | None = None) -> Any:
+        """A new expression of the same class over the same frame."""
+        return type(self)(self._frame, mongo, pandas, name,
+                          nullable=self.nullable if nullable is None else nullable)
 
     @classmethod
     def of_column(cls, series: MSeries) -> LazyExpression:
@@ -80,7 +88,8 @@ class LazyExpression:
                 "numbers (int, float) do. Compute on .value in pandas instead"
             )
         name = spec.name
-        return cls(series._frame(None), "$" + spec.field, lambda df: df[name], name)
+        return cls(series._frame(None), "$" + spec.field, lambda df: df[name], name,
+                   nullable=may_be_missing(codec))
 
     # -- building ----------------------------------------------------------------------------
     def _operand(self, other: Any) -> LazyExpression:
@@ -89,10 +98,7 @@ class LazyExpression:
         if isinstance(other, MSeries):
             other = LazyExpression.of_column(other)
         if isinstance(other, LazyExpression):
-            if (other._frame._source.key, other._frame._stages) != (
-                    self._frame._source.key, self._frame._stages):
-                raise ValueError("combine columns of the same lazy frame (with the same "
-                                 "filters); pandas would align rows by index here")
+            same_rows(self._frame, other._frame)
             return other
         if isinstance(other, (bool, np.bool_)) or not isinstance(
                 other, (int, float, np.integer, np.floating)):
@@ -100,7 +106,7 @@ class LazyExpression:
                             f"not {type(other).__name__}")
         value = other.item() if isinstance(other, np.generic) else other
         return LazyExpression(self._frame, {"$literal": value}, lambda df: value, None,
-                              literal=True)
+                              literal=True, nullable=bool(pd.isna(value)))
 
     def _binary(self, op: str, other: Any, reverse: bool = False) -> LazyExpression:
         right = self._operand(other)
@@ -124,8 +130,10 @@ class LazyExpression:
             name = right.name if left._literal else left.name
         else:
             name = left.name if left.name == right.name else None
-        return LazyExpression(self._frame, mongo,
-                              lambda df: python_op(lf(df), rf(df)), name)
+        result = self._derived(mongo, lambda df: python_op(lf(df), rf(df)), name,
+                               nullable=left.nullable or right.nullable or op == "truediv")
+        result._frame = same_rows(left._frame, right._frame)  # the one with more columns
+        return result
 
     def __add__(self, other: Any) -> LazyExpression:
         return self._binary("add", other)
@@ -159,13 +167,11 @@ class LazyExpression:
 
     def __neg__(self) -> LazyExpression:
         fn = self._pandas
-        return LazyExpression(self._frame, {"$multiply": [self._mongo, -1]},
-                              lambda df: -fn(df), self.name)
+        return self._derived({"$multiply": [self._mongo, -1]}, lambda df: -fn(df), self.name)
 
     def __abs__(self) -> LazyExpression:
         fn = self._pandas
-        return LazyExpression(self._frame, {"$abs": self._mongo}, lambda df: abs(fn(df)),
-                              self.name)
+        return self._derived({"$abs": self._mongo}, lambda df: abs(fn(df)), self.name)
 
     # -- comparing ---------------------------------------------------------------------------
     def _compare(self, op: str, other: Any) -> Condition:
@@ -230,11 +236,9 @@ def assigned(frame: MDataFrame, key: Hashable, value: Any) -> Any:
     if isinstance(value, MSeries):
         expr = _column_copy(frame, value)
     elif isinstance(value, LazyExpression):
-        expr = LazyExpression(value._frame, value._mongo, value._pandas, key)
-        frame_key = (frame._source.key, frame._stages)
-        if (value._frame._source.key, value._frame._stages) != frame_key:
-            raise ValueError("assign expressions of this frame's columns (with the same "
-                             "filters); pandas would align rows by index here")
+        expr = LazyExpression(value._frame, value._mongo, value._pandas, key,
+                              nullable=value.nullable)
+        same_rows(frame, value._frame)
     elif isinstance(value, (MDataFrame, pd.Series, pd.DataFrame, np.ndarray, list, tuple,
                             dict, set)):
         raise TypeError(f"a lazy frame takes a scalar or an expression of its own columns "
@@ -245,19 +249,30 @@ def assigned(frame: MDataFrame, key: Hashable, value: Any) -> Any:
         if not pd.api.types.is_scalar(scalar):
             raise TypeError(f"cannot assign {type(value).__name__} to a lazy frame column")
         expr = LazyExpression(frame, {"$literal": scalar},
-                              lambda df: pd.Series(scalar, index=df.index, dtype=None), key)
+                              lambda df: pd.Series(scalar, index=df.index, dtype=None), key,
+                              nullable=bool(pd.isna(scalar)))
     full = frame._with(MDataFrame, columns=None)._empty()
     probe = full.copy()
     probe[key] = expr.evaluate(full)
     layout = frame._layout
     field = f"{TEMP_PREFIX}c{len(frame._stages)}_{sum(1 for s in layout.columns)}"
-    spec = FieldSpec.make(key, field, describe_dtype(probe[key].dtype, f"column {key!r}"))
+    dtype = probe[key].dtype
+    cast = frame._source.cast
+    if isinstance(cast, IntegersWhenComplete) and key in cast.dtypes:  # replaced column
+        kept = {k: v for k, v in cast.dtypes.items() if k != key}
+        cast = IntegersWhenComplete(cast.inner, kept) if kept else cast.inner
+    if expr.nullable and isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        # pandas gives floats where a value is missing, else ints: read floats, then ints
+        # where nothing is missing (IntegersWhenComplete)
+        cast = IntegersWhenComplete(cast, {key: dtype})
+        dtype = np.dtype("float64")
+    spec = FieldSpec.make(key, field, describe_dtype(dtype, f"column {key!r}"))
     columns = [spec if s.name == key else s for s in layout.columns]
     if not any(s.name == key for s in layout.columns):
         columns.append(spec)
     new_layout = dataclasses.replace(layout, columns=columns,
                                      column_index=describe_column_index(probe.columns))
-    source = dataclasses.replace(frame._source, layout=new_layout)
+    source = dataclasses.replace(frame._source, layout=new_layout, cast=cast)
     selection = frame._columns
     if selection is not None and key not in selection:
         selection = (*selection, key)
@@ -265,16 +280,52 @@ def assigned(frame: MDataFrame, key: Hashable, value: Any) -> Any:
                        stages=add_stage(frame._stages, Compute(((field, expr._mongo),))))
 
 
+def same_rows(a: MDataFrame, b: MDataFrame) -> MDataFrame:
+    """The one of ``a`` and ``b`` with more computed columns, if both select the same rows
+    (the same source and row stages; they may differ by computed columns added last);
+    else ValueError (pandas would align rows by index here)."""
+    short, long = (a, b) if len(a._stages) <= len(b._stages) else (b, a)
+    extra = long._stages[len(short._stages):]
+    if short._source.key != long._source.key or \
+            long._stages[:len(short._stages)] != short._stages or \
+            not all(isinstance(s, Compute) for s in extra):
+        raise ValueError("combine columns of the same lazy frame (with the same filters); "
+                         "pandas would align rows by index here")
+    return long
+
+
 def _column_copy(frame: MDataFrame, series: MSeries) -> LazyExpression:
     """A copy of a column of ``frame`` (any dtype: its fields are copied as stored)."""
-    if series._source.key != frame._source.key or series._stages != frame._stages:
-        raise ValueError("assign a column of this frame (with the same filters)")
+    same_rows(frame, series)
     spec = series._spec
     if spec.codec.fields != [spec.field]:
         raise TypeError(f"column {spec.name!r} ({series.dtype}) is stored in several "
                         "fields; copy it in pandas (.value)")
     name = spec.name
-    return LazyExpression(frame, "$" + spec.field, lambda df: df[name], name)
+    return LazyExpression(frame, "$" + spec.field, lambda df: df[name], name,
+                          nullable=may_be_missing(spec.codec))
+
+
+class IntegersWhenComplete:
+    """A read cast: the given columns as their integer dtypes where no value is missing
+    (pandas' result dtype depends on the values: float64 with NaN, else an int)."""
+
+    def __init__(self, inner: Callable[[Any], Any] | None, dtypes: dict[Hashable, Any]):
+        self.inner = inner
+        self.dtypes: dict[Hashable, Any] = dict(dtypes)
+        if isinstance(inner, IntegersWhenComplete):  # one cast holds every column
+            self.inner = inner.inner
+            self.dtypes = {**inner.dtypes, **dtypes}
+
+    def __call__(self, obj: Any) -> Any:
+        if self.inner is not None:
+            obj = self.inner(obj)
+        if isinstance(obj, pd.Series):
+            dtype = self.dtypes.get(obj.name)
+            return obj.astype(dtype) if dtype is not None and not obj.isna().any() else obj
+        complete = {k: v for k, v in self.dtypes.items()
+                    if k in obj.columns and not obj[k].isna().any()}
+        return obj.astype(complete) if complete else obj
 
 
 # -- frame-level comparisons and unbound criteria (omegaml's filter forms) ---------------------
