@@ -149,7 +149,7 @@ def _grouped(frame: Any, grouping: Grouping) -> pd.DataFrame:
                   for (col, stats) in grouping.stats.items() for stat in stats
                   for name in [f"{col}_{stat}"]}
         return pd.DataFrame([values], columns=names)
-    result = frame.groupby(grouping.by).agg(spec)
+    result = frame.groupby(grouping.by).agg(spec, names="pandas")
     result.columns = names
     return result
 

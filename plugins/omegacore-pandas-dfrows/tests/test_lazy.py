@@ -197,7 +197,7 @@ def test_filters_projection_and_windows_go_into_the_find(watched: Any) -> None:
     assert find["sort"] == {"_om#rowid": 1}
     assert set(find["projection"]) >= {"x", "s"} and "f" not in find["projection"]
     commands.sent.clear()
-    result = mdf.groupby("s").agg({"x": "sum"})
+    result = mdf.groupby("s").agg({"x": "sum"}, names="pandas")
     assert_frame_equal(result, df.groupby("s").agg({"x": "sum"}))
     assert commands.names() == ["aggregate"]
     assert any("$group" in s for s in commands.sent[0].command["pipeline"])
@@ -472,10 +472,18 @@ def test_groupby(sales: Any) -> None:
     assert_frame_equal(mdf.groupby(["s", "x"]).count(), df.groupby(["s", "x"]).count())
     spec = {"x": ["sum", "mean", "min", "max", "std"], "f": ["sum", "mean", "std", "var"],
             "i": ["sum", "mean", "min"], "b": ["sum", "mean"], "t": ["min", "max", "count"]}
-    assert_frame_equal(mdf.groupby("s").agg(spec), df.groupby("s").agg(spec), check_exact=False)
-    assert_frame_equal(mdf.groupby("c").agg({"x": "sum", "f": "max"}),
+    assert_frame_equal(mdf.groupby("s").agg(spec, names="pandas"), df.groupby("s").agg(spec),
+                       check_exact=False)
+    # omegaml's names for the dict form (the default): <column>_<function>
+    named = mdf.groupby("s").agg({"x": ["sum", "mean"], "f": "max"})
+    expected = df.groupby("s").agg({"x": ["sum", "mean"], "f": "max"})
+    expected.columns = ["x_sum", "x_mean", "f_max"]
+    assert_frame_equal(named, expected)
+    with pytest.raises(ValueError, match="names must be 'omegaml' or 'pandas'"):
+        mdf.groupby("s").agg({"x": "sum"}, names="flat")
+    assert_frame_equal(mdf.groupby("c").agg({"x": "sum", "f": "max"}, names="pandas"),
                        df.groupby("c", observed=True).agg({"x": "sum", "f": "max"}))
-    assert_frame_equal(mdf.groupby(["c", "s"]).agg({"x": ["sum"]}),
+    assert_frame_equal(mdf.groupby(["c", "s"]).agg({"x": ["sum"]}, names="pandas"),
                        df.groupby(["c", "s"], observed=True).agg({"x": ["sum"]}))
     assert_series_equal(mdf.groupby("s")["x"].sum(), df.groupby("s")["x"].sum())
     assert_series_equal(mdf.groupby("s").size(), df.groupby("s").size())
@@ -485,9 +493,9 @@ def test_groupby(sales: Any) -> None:
                        check_exact=False)
     assert_frame_equal(mdf[["s", "x", "f"]].groupby("s").sum(),
                        df[["s", "x", "f"]].groupby("s").sum(), check_exact=False)
-    assert_frame_equal(mdf[mdf.x > 4].groupby("s").agg({"x": "max"}),
+    assert_frame_equal(mdf[mdf.x > 4].groupby("s").agg({"x": "max"}, names="pandas"),
                        df[df.x > 4].groupby("s").agg({"x": "max"}))
-    assert_frame_equal(mdf.head(50).groupby("x", sort=False).agg({"f": "count"}),
+    assert_frame_equal(mdf.head(50).groupby("x", sort=False).agg({"f": "count"}, names="pandas"),
                        df.head(50).groupby("x", sort=False).agg({"f": "count"}))
     assert_frame_equal(mdf.groupby("f", dropna=False)[["x"]].count().tail(3),
                        df.groupby("f", dropna=False)[["x"]].count().tail(3))
@@ -503,7 +511,7 @@ def test_groupby_index_level_and_datetime_keys(store: OmegaStore) -> None:
                                                           names=["letter", "num"]))
     store.put(multi, "multi", append=False)
     mm = store.getl("multi")
-    assert_frame_equal(mm.groupby("letter").agg({"v": ["sum", "max"]}),
+    assert_frame_equal(mm.groupby("letter").agg({"v": ["sum", "max"]}, names="pandas"),
                        multi.groupby("letter").agg({"v": ["sum", "max"]}))
     stamps = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 00:00:00.000000001"] * 2
                                                + ["2024-01-01 00:00:00.000000000"] * 3
@@ -538,7 +546,7 @@ def test_merge(store: OmegaStore, sales: Any) -> None:
     assert list(merged.columns) == list(expected.columns)
     assert_frame_equal(merged[merged["pop"] > 20].value, expected[expected["pop"] > 20])
     assert_frame_equal(merged.iloc[100:110].value, expected.iloc[100:110])
-    assert_frame_equal(merged.groupby("s").agg({"pop": "sum"}),
+    assert_frame_equal(merged.groupby("s").agg({"pop": "sum"}, names="pandas"),
                        expected.groupby("s").agg({"pop": "sum"}))
     # two keys, different key names
     other = pd.DataFrame({"name": ["s1", "s2", "s3"], "xx": [1, 2, 3], "w": [1.5, 2.5, 3.5]})
@@ -574,7 +582,7 @@ def test_empty_results_are_empty_frames(store: OmegaStore, sales: Any) -> None:
     assert_series_equal(none.count(), nothing.count())
     assert len(none.s.unique()) == 0 and none.s.unique().value.dtype == df.s.dtype
     assert none.x.sum() == 0 and np.isnan(none.f.mean())
-    assert_frame_equal(none.groupby("s").agg({"x": ["sum", "mean"], "f": "max"}),
+    assert_frame_equal(none.groupby("s").agg({"x": ["sum", "mean"], "f": "max"}, names="pandas"),
                        nothing.groupby("s").agg({"x": ["sum", "mean"], "f": "max"}))
     assert_frame_equal(none.groupby("s").count(), nothing.groupby("s").count())
     store.put(pd.DataFrame({"s": ["zz"], "pop": [1]}), "cities", append=False)

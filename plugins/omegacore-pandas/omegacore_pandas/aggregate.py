@@ -192,11 +192,24 @@ class MGroupBy:
         items = [AggItem(label, label, func) for label in template.columns]
         return self._run(items, template)
 
-    def agg(self, spec: str | list[str] | dict[Hashable, str | list[str]]) -> Any:
+    def agg(self, spec: str | list[str] | dict[Hashable, str | list[str]],
+            names: str = "omegaml") -> Any:
         """Aggregate as ``DataFrameGroupBy.agg``: a function name, a list of names, or
         ``{column: name or [names]}``; functions: count, size, sum, mean, min, max,
-        std, var."""
+        std, var.
+
+        ``{column: ...}`` names the result columns ``<column>_<function>``, as omegaml
+        does (``names="pandas"``: pandas' labels, a MultiIndex for lists); the other
+        forms are labelled as pandas labels them.
+        """
+        if names not in ("omegaml", "pandas"):
+            raise ValueError(f"names must be 'omegaml' or 'pandas', got {names!r}")
         pairs = _normalize(spec, self._value_columns())
+        single = self.selection is not None and not isinstance(self.selection, list)
+        if isinstance(spec, dict) and names == "omegaml" and not single:
+            result = self.agg(spec, names="pandas")
+            result.columns = [f"{column}_{func}" for column, func in pairs]
+            return result
         self._check(pairs)
         template = self._template(lambda g: g.agg(spec))
         if isinstance(template, pd.Series):
