@@ -106,6 +106,9 @@ def test_frame_comparisons_select_rows_where_any_column_matches(
     assert_frame_equal(mdf[(mdf == "Ab") | (mdf.x == 0)].value,
                        df[(df.s == "Ab") | (df.x == 0)])
     assert_frame_equal(mdf[~(mdf[["x"]] == 5)].value, df[~(df.x == 5)])
+    # a frame compared with one of its columns, row by row
+    assert_frame_equal(mdf[mdf[["x", "y"]] > mdf.i].value,
+                       df[df[["x", "y"]].gt(df.i.astype("float64"), axis=0).any(axis=1)])
 
 
 def test_q_criteria(frames: tuple[pd.DataFrame, Any]) -> None:
