@@ -31,6 +31,10 @@ class BaseBackend:
     """
 
     KIND: ClassVar[str] = ""
+    #: True if ``put(..., append=True)`` adds data beside what is stored and never changes
+    #: it (e.g. a file per append): then a new version made by an append shares the
+    #: earlier version's data and stores only what it adds (omegacore-versions)
+    APPEND_SHARES_PARTS: ClassVar[bool] = False
 
     def __init__(
         self,

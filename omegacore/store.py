@@ -34,7 +34,7 @@ from omegacore.documents import Locations, MetadataBase, metadata_class, utcnow
 from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject, PluginHookError, warn
 from omegacore.faults import READ_RACE_ERRORS, is_read_race, translate_errors
 from omegacore.filters import check_regex, ensure_no_operators
-from omegacore.journal import Journal, delete_file
+from omegacore.journal import Journal, delete_file, referenced
 from omegacore.names import NameRef, finished, prepared, resolve
 from omegacore.naming import (
     collection_safe,
@@ -407,13 +407,18 @@ class OmegaStore:
         return StagedPut(self, validate_name(name), kind, attributes, kind_meta)
 
     def _remove_data(self, locations: Locations) -> None:
-        """Remove collections and GridFS files (of a dropped or replaced object)."""
+        """Remove collections and GridFS files (of a dropped or replaced object), except
+        those another object still references (e.g. Parquet parts shared by versions)."""
         if locations.external:
             return
+        used_collections, used_files, _ = referenced(self.mongodb, locations.collections,
+                                                     locations.files)
         for collection in locations.collections:
-            self.mongodb.drop_collection(collection)
+            if collection not in used_collections:
+                self.mongodb.drop_collection(collection)
         for file_id in locations.files:
-            delete_file(self.mongodb, self.fs_collection, file_id)
+            if file_id not in used_files:
+                delete_file(self.mongodb, self.fs_collection, file_id)
 
     @translate_errors("looking up {0!r}")
     def exists(self, name: str, hidden: bool = False) -> bool:

@@ -41,6 +41,7 @@ class PandasParquetBackend(BaseBackend):
     """
 
     KIND = KIND
+    APPEND_SHARES_PARTS = True  # an append writes a file of its own
 
     @classmethod
     def supports(cls, obj: Any, name: str, as_parquet: bool = False, **kwargs: Any) -> bool:

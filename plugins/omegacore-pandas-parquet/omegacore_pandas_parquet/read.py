@@ -76,6 +76,25 @@ class ChunkedFile:
             view[n * self.chunk_size:n * self.chunk_size + len(data)] = data
             self._have.add(n)
 
+    def release(self, start: int, stop: int) -> None:
+        """Give the pages of the bytes ``[start, stop)`` back to the system (they read as
+        zeros afterwards): for bytes already decoded into Arrow memory."""
+        page = mmap.PAGESIZE
+        first, last = -(-start // page) * page, (stop // page) * page
+        if self._buffer is not None and last > first:
+            self._buffer.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+    def points_into(self, table: pa.Table) -> bool:
+        """Whether any buffer of ``table`` lies in this file's bytes (Arrow may read plain,
+        uncompressed values without copying them)."""
+        if self._buffer is None:
+            return False
+        low = pa.py_buffer(self._buffer).address
+        high = low + len(self._buffer)
+        return any(buffer is not None and low <= buffer.address < high
+                   for column in table.columns for chunk in column.chunks
+                   for buffer in chunk.buffers())
+
     def reader(self) -> pa.BufferReader:
         return pa.BufferReader(pa.py_buffer(self.buffer)[:self.length])
 
@@ -98,10 +117,8 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
         file = ChunkedFile(store, part["file"])
         if columns is None and len(groups) == len(listed):
             file.fetch_all()
-            tables.append(pq.read_table(file.reader()))
-            # the file's bytes go before the frame is built from the table (Arrow keeps
-            # the mapping alive itself where its columns point into it)
-            del file
+            tables.append(_read_releasing(file))
+            del file  # the mapping goes before the frame is built (Arrow keeps what it uses)
             continue
         metadata = file.metadata()
         names = _with_index(metadata, [str(c) for c in columns]) if columns is not None \
@@ -117,6 +134,23 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
             groups, columns=names, use_pandas_metadata=True))
     if not tables:
         raise ValueError("the stored object lists no Parquet files; its metadata is incomplete")
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def _read_releasing(file: ChunkedFile) -> pa.Table:
+    """Every row group of a fetched file, one after the other, giving back the bytes of
+    each once decoded: the file's bytes and the whole table are never both in memory."""
+    parquet = pq.ParquetFile(file.reader())
+    metadata = parquet.metadata
+    tables = []
+    for i in range(metadata.num_row_groups):
+        table = parquet.read_row_groups([i], use_pandas_metadata=True)
+        tables.append(table)
+        if not file.points_into(table):
+            for start, stop in _byte_ranges(metadata, [i], None):
+                file.release(start, stop)
+    if not tables:
+        return parquet.schema_arrow.empty_table()
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 

@@ -238,6 +238,45 @@ def test_versions_of_a_parquet_object(store: OmegaStore) -> None:
     assert data_footprint(store) == ([], 0)
 
 
+def _gridfs_bytes(store: OmegaStore) -> int:
+    files = store.mongodb[f"{store.fs_collection}.files"]
+    return sum(doc["length"] for doc in files.find({}, {"length": 1}))
+
+
+def test_appended_versions_share_the_earlier_parts(store: OmegaStore) -> None:
+    """An append to a versioned name is a new version that stores only what it adds; a
+    dropped version frees only what no other version uses."""
+    df = _big(20_000)
+    more = _big(2_000).assign(x=lambda d: d.x + 20_000).set_axis(range(20_000, 22_000))
+    store.put(df, "shared", as_parquet=True, versions=True, tag="base")
+    first = _gridfs_bytes(store)
+    store.put(more, "shared", as_parquet=True, append=True, tag="more")
+    second = _gridfs_bytes(store)
+    appended = store.metadata("shared@more", raw=True).kind_meta["parts"][-1]["bytes"]
+    assert second - first == appended, "only the appended part was written"
+    assert appended < first / 5
+    both = pd.concat([df, more])
+    pd.testing.assert_frame_equal(store.get("shared"), both)
+    pd.testing.assert_frame_equal(store.get("shared@base"), df)
+    assert store.get("shared", x__gte=21_998).x.tolist() == [21_998, 21_999]
+    store.drop("shared@base")  # its part is the newer version's first part: it stays
+    assert _gridfs_bytes(store) == second
+    pd.testing.assert_frame_equal(store.get("shared"), both)
+    store.put(df.head(10), "shared", as_parquet=True)  # a whole new version
+    store.drop("shared@more")  # now its parts belong to no version: freed
+    assert _gridfs_bytes(store) < first / 100
+    pd.testing.assert_frame_equal(store.get("shared"), df.head(10))
+    store.drop("shared")
+    assert data_footprint(store) == ([], 0)
+
+
+def test_appends_to_versions_of_other_kinds_are_refused(store: OmegaStore) -> None:
+    store.put(pd.DataFrame({"x": [1]}), "rows", versions=True)
+    with pytest.raises(ValueError, match="appends change the stored data"):
+        store.put(pd.DataFrame({"x": [2]}), "rows", append=True)
+    assert store.get("rows").x.tolist() == [1]
+
+
 def test_getl_reads_when_asked(store: OmegaStore) -> None:
     from omegacore_pandas_parquet.lazy import ParquetFrame
 
@@ -261,3 +300,16 @@ def test_getl_reads_when_asked(store: OmegaStore) -> None:
         lazy[["nope"]]
     with pytest.raises(ValueError, match="unknown operator"):
         lazy.query(x__gtt=1)
+
+
+@pytest.mark.parametrize("compression", ["zstd", "none", "snappy"])
+def test_whole_reads_give_back_decoded_bytes_safely(store: OmegaStore, compression: str
+                                                    ) -> None:
+    """A whole read decodes row group after row group and returns each one's bytes to the
+    system, unless Arrow points into them (uncompressed plain values): values stay exact."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"x": rng.random(50_000), "n": np.arange(50_000),
+                          "s": [f"v{i % 97}" for i in range(50_000)]})
+    store.put(frame, "groups", as_parquet=True, row_group_size=4_096,
+              compression=compression)
+    pd.testing.assert_frame_equal(store.get("groups"), frame)

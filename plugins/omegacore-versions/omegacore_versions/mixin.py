@@ -130,17 +130,23 @@ class VersionsMixin(StoreMixin):
         if tag == LATEST:
             raise ValueError("the tag 'latest' always names the newest version; choose "
                              "another tag")
-        if kwargs.get("append"):
-            raise ValueError(
-                f"{base!r} is versioned: each version is a whole object, so append=True "
-                "cannot add to it. Put the whole object (a new version), or put with "
-                "versions=False to a name of its own")
+        start = self._appended_from(base) if kwargs.get("append") and not replace else None
         ref = commit or hist.new_ref(base)
         vname = hist.version_name(base, ref)
         if super().metadata(vname) is not None:
             raise ValueError(f"{base!r} has a version with commit {ref!r} already; give "
                              "another commit=")
-        super().put(obj, vname, attributes=attributes, kind=kind, replace=replace, **kwargs)
+        if start is not None:  # the new version starts as the latest one's parts
+            self._share_parts(start, vname)
+            try:
+                super().put(obj, vname, attributes=attributes, kind=kind, replace=replace,
+                            **kwargs)
+            except BaseException:
+                super().drop(vname, force=True)  # its shared parts stay with the latest
+                raise
+        else:
+            super().put(obj, vname, attributes=attributes, kind=kind, replace=replace,
+                        **kwargs)
         try:
             meta = self._commit_base(
                 base, lambda h: hist.add(h, ref, base, tag) | ({"keep": keep} if keep else {}),
@@ -150,6 +156,33 @@ class VersionsMixin(StoreMixin):
             raise
         self._apply_retention(base, meta)
         return meta
+
+    def _appended_from(self, base: str) -> MetadataBase | None:
+        """The latest version an append to ``base`` adds to; ValueError for kinds whose
+        appends change stored data (each version is then a whole object)."""
+        history = _history(self._metadata_doc(base))
+        if not history or not history.get("commits"):
+            return None  # the first version: a plain put
+        latest = self._version_meta(hist.resolve(history))
+        backend = self.get_backend_bykind(latest.kind)  # type: ignore[attr-defined]
+        if not getattr(backend, "APPEND_SHARES_PARTS", False):
+            raise ValueError(
+                f"{base!r} is versioned and stored as {latest.kind}, whose appends change "
+                "the stored data: each version is a whole object, so append=True cannot "
+                "add to it. Put the whole object (a new version), or put with "
+                "versions=False to a name of its own (kinds such as pandas.parquet do "
+                "take appends to versions)")
+        return latest
+
+    def _share_parts(self, latest: MetadataBase, vname: str) -> None:
+        """Store ``vname`` as an object reading ``latest``'s data (its files, kept by both)."""
+        with self.stage(vname, kind=latest.kind,  # type: ignore[attr-defined]
+                        attributes=dict(latest.attributes or {}),
+                        kind_meta=dict(latest.kind_meta or {})) as staged:
+            staged.meta.gridfile = latest.gridfile
+            files = latest.locations().files
+            gridfile = getattr(latest.gridfile, "grid_id", latest.gridfile)
+            staged.keep_files([f for f in files if f != gridfile])
 
     def _commit_base(self, base: str, change: Callable[[dict[str, Any]], dict[str, Any]],
                      attributes: dict[str, Any] | None = None) -> MetadataBase:
