@@ -164,7 +164,7 @@ class VersionsMixin(StoreMixin):
         if not history or not history.get("commits"):
             return None  # the first version: a plain put
         latest = self._version_meta(hist.resolve(history))
-        backend = self.get_backend_bykind(latest.kind)  # type: ignore[attr-defined]
+        backend = self.get_backend_bykind(latest.kind)
         if not getattr(backend, "APPEND_SHARES_PARTS", False):
             raise ValueError(
                 f"{base!r} is versioned and stored as {latest.kind}, whose appends change "
@@ -176,7 +176,7 @@ class VersionsMixin(StoreMixin):
 
     def _share_parts(self, latest: MetadataBase, vname: str) -> None:
         """Store ``vname`` as an object reading ``latest``'s data (its files, kept by both)."""
-        with self.stage(vname, kind=latest.kind,  # type: ignore[attr-defined]
+        with self.stage(vname, kind=latest.kind,
                         attributes=dict(latest.attributes or {}),
                         kind_meta=dict(latest.kind_meta or {})) as staged:
             staged.meta.gridfile = latest.gridfile
