@@ -130,6 +130,12 @@ class BaseBackend:
         """
         return None
 
+    def stored_rest(self, obj: Any, meta: MetadataBase) -> Any:
+        """For ``APPEND_SHARES_PARTS`` kinds: if ``obj`` is ``meta``'s data followed by more,
+        what follows (possibly empty), else None. Versions then store a whole put as the
+        previous version's data plus an append of the rest."""
+        return None
+
     def put_options(self, meta: MetadataBase) -> dict[str, Any]:
         """Keyword arguments with which ``put`` stores what ``get`` read from ``meta`` the
         same way again (e.g. the group columns of grouped rows); ``{}`` for most kinds.

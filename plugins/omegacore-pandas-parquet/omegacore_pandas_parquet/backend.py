@@ -123,6 +123,26 @@ class PandasParquetBackend(BaseBackend):
             staged.on_rebase(lambda current: _rebase(staged, current, part, appending, name))
         return staged.meta
 
+    def stored_rest(self, obj: Any, meta: MetadataBase) -> Any:
+        """The rows of ``obj`` after those ``meta`` stores, if ``obj`` begins with exactly
+        the stored rows (values, dtypes, index and names), else None."""
+        import pandas as pd
+
+        rows = (meta.kind_meta or {}).get("rows")
+        if not isinstance(obj, (pd.DataFrame, pd.Series)) or rows is None or len(obj) < rows:
+            return None
+        stored = self.get(meta.name, meta=meta)
+        head = obj.iloc[:rows]
+        try:
+            if isinstance(obj, pd.DataFrame):
+                pd.testing.assert_frame_equal(head, stored, check_exact=True, check_freq=False)
+            else:
+                pd.testing.assert_series_equal(head, stored, check_exact=True,
+                                               check_freq=False)
+        except AssertionError:
+            return None
+        return obj.iloc[rows:]
+
     # -- get ---------------------------------------------------------------------------------
     def get(
         self,

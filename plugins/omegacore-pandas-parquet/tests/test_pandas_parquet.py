@@ -270,6 +270,31 @@ def test_appended_versions_share_the_earlier_parts(store: OmegaStore) -> None:
     assert data_footprint(store) == ([], 0)
 
 
+def test_whole_versions_share_the_rows_they_begin_with(store: OmegaStore) -> None:
+    """A whole frame put as a new version that begins with exactly the latest version's
+    rows stores only the rows after them; any other frame is stored whole."""
+    df = _big(20_000)
+    grown = pd.concat([df, _big(1_000).set_axis(range(20_000, 21_000))])
+    store.put(df, "series", as_parquet=True, versions=True, tag="v1")
+    first = _gridfs_bytes(store)
+    store.put(grown, "series", as_parquet=True, tag="v2")
+    second = _gridfs_bytes(store)
+    assert second - first < first / 10, "only the new rows were written"
+    pd.testing.assert_frame_equal(store.get("series"), grown)
+    pd.testing.assert_frame_equal(store.get("series@v1"), df)
+    store.put(grown, "series", as_parquet=True, tag="same")  # nothing new to write
+    assert _gridfs_bytes(store) == second
+    pd.testing.assert_frame_equal(store.get("series@same"), grown)
+    changed = grown.assign(y=grown.y + 1)
+    store.put(changed, "series", as_parquet=True, tag="changed")
+    assert _gridfs_bytes(store) > second + first / 2, "a changed frame is stored whole"
+    pd.testing.assert_frame_equal(store.get("series"), changed)
+    store.put(grown.head(10), "series", tag="rows")  # another kind: no sharing
+    assert store.metadata("series@rows", raw=True).kind == "pandas.dfrows"
+    store.drop("series")
+    assert data_footprint(store) == ([], 0)
+
+
 def test_appends_to_versions_of_other_kinds_are_refused(store: OmegaStore) -> None:
     store.put(pd.DataFrame({"x": [1]}), "rows", versions=True)
     with pytest.raises(ValueError, match="appends change the stored data"):

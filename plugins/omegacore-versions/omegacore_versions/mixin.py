@@ -131,6 +131,8 @@ class VersionsMixin(StoreMixin):
             raise ValueError("the tag 'latest' always names the newest version; choose "
                              "another tag")
         start = self._appended_from(base) if kwargs.get("append") and not replace else None
+        if start is None and not kwargs.get("append"):
+            start, obj = self._stored_head(base, obj, kind, kwargs)
         ref = commit or hist.new_ref(base)
         vname = hist.version_name(base, ref)
         if super().metadata(vname) is not None:
@@ -139,8 +141,9 @@ class VersionsMixin(StoreMixin):
         if start is not None:  # the new version starts as the latest one's parts
             self._share_parts(start, vname)
             try:
-                super().put(obj, vname, attributes=attributes, kind=kind, replace=replace,
-                            **kwargs)
+                if len(obj):
+                    super().put(obj, vname, attributes=attributes, kind=kind,
+                                **{**kwargs, "append": True})
             except BaseException:
                 super().drop(vname, force=True)  # its shared parts stay with the latest
                 raise
@@ -173,6 +176,24 @@ class VersionsMixin(StoreMixin):
                 "versions=False to a name of its own (kinds such as pandas.parquet do "
                 "take appends to versions)")
         return latest
+
+    def _stored_head(self, base: str, obj: Any, kind: str | None, kwargs: dict[str, Any]
+                     ) -> tuple[MetadataBase | None, Any]:
+        """For a whole put to ``base``: the latest version and the rest of ``obj``, if
+        ``obj`` is stored as the same kind (a kind that shares parts) and begins with
+        exactly what that version stores; else ``(None, obj)``."""
+        history = _history(self._metadata_doc(base))
+        if not history or not history.get("commits"):
+            return None, obj
+        latest = self._version_meta(hist.resolve(history))
+        backend = self.get_backend_bykind(latest.kind)
+        if not getattr(backend, "APPEND_SHARES_PARTS", False):
+            return None, obj
+        chosen, _ = self.plugins.choose_kind(obj, base, kind, dict(kwargs))
+        if chosen != latest.kind:
+            return None, obj
+        rest = backend.stored_rest(obj, latest)
+        return (None, obj) if rest is None else (latest, rest)
 
     def _share_parts(self, latest: MetadataBase, vname: str) -> None:
         """Store ``vname`` as an object reading ``latest``'s data (its files, kept by both)."""
