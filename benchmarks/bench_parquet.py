@@ -10,7 +10,7 @@ columns (plus a sorted ``key`` column for the filter):
   (target >= 30x);
 - reading 2 of 10 columns vs all (target <= 0.35x), a filter matching 1% of the sorted
   key vs all (target <= 0.1x);
-- peak memory of a get (tracemalloc) vs the frame's size (target <= 2x).
+- peak memory of a get (RSS growth in a fresh process) vs the frame's size (target <= 2x).
 
 Run by hand::
 

@@ -158,9 +158,8 @@ class RowGroupReader:
         from omegacore_pandas_parquet.read import read_row_group
 
         selection = self._selection(columns)
-        table = read_row_group(self.store, selection.parts, *position,
-                               columns=selection.read_columns())
-        frame = selection.finish(table)
+        frame = selection.finish(lambda: read_row_group(self.store, selection.parts, *position,
+                                                        columns=selection.read_columns()))
         check_current(self.store, self.name, self.generation)
         return frame
 

@@ -170,9 +170,9 @@ class PandasParquetBackend(BaseBackend):
 
             return ParquetFrame(self.store, meta, columns=columns, criteria=criteria)
         selection = Selection.of(meta.kind_meta or {}, columns, criteria, f"get({name!r})")
-        table = read_parts(self.store, selection.parts, selection.read_columns(),
-                           selection.criteria)
-        return selection.finish(table)
+        return selection.finish(lambda: read_parts(self.store, selection.parts,
+                                                   selection.read_columns(),
+                                                   selection.criteria))
 
     def column_names(self, meta: MetadataBase) -> list[Any] | None:
         """The stored DataFrame's column labels (None for a Series or unusual labels)."""

@@ -15,6 +15,7 @@ import io
 import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -97,6 +98,29 @@ def to_pandas(table: pa.Table, restore: dict[str, Any]) -> pd.DataFrame | pd.Ser
     if restore.get("pytype") == "Series":
         series = frame.iloc[:, 0]
         return series.rename(None) if restore.get("unnamed") else series
+    return frame
+
+
+def writable(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """``frame`` with every column a pandas user can change in place.
+
+    Arrow hands contiguous values to pandas without a copy, read-only; each such column
+    is copied one after the other. Called once nothing else holds the Arrow table, each
+    copy frees the Arrow memory it replaces: one column of memory at a time.
+    """
+    pool = pa.default_memory_pool()
+    if isinstance(frame, pd.Series):
+        values = frame.to_numpy(copy=False)
+        if isinstance(values, np.ndarray) and not values.flags.writeable:
+            frame = frame.copy()
+            pool.release_unused()
+        return frame
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position].to_numpy(copy=False)
+        if isinstance(values, np.ndarray) and not values.flags.writeable:
+            del values
+            frame.isetitem(position, frame.iloc[:, position].copy())
+            pool.release_unused()  # the pool would keep the freed column otherwise
     return frame
 
 

@@ -94,9 +94,9 @@ class ParquetFrame:
         """One frame per row group that can match, in stored order."""
         selection = self._selection
         for part, group in selection.groups():
-            table = read_row_group(self._store, selection.parts, part, group,
-                                   selection.read_columns())
-            yield self._shaped(selection.finish(table))
+            yield self._shaped(selection.finish(
+                lambda part=part, group=group: read_row_group(  # type: ignore[misc]
+                    self._store, selection.parts, part, group, selection.read_columns())))
 
     def __len__(self) -> int:
         if not self._selection.criteria:

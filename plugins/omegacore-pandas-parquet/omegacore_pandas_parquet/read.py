@@ -93,7 +93,7 @@ class ChunkedFile:
         high = low + len(self._buffer)
         return any(buffer is not None and low <= buffer.address < high
                    for column in table.columns for chunk in column.chunks
-                   for buffer in chunk.buffers())
+                   for buffer in _buffers(chunk))
 
     def reader(self) -> pa.BufferReader:
         return pa.BufferReader(pa.py_buffer(self.buffer)[:self.length])
@@ -137,6 +137,20 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
+def _buffers(array: pa.Array) -> list[pa.Buffer | None]:
+    """Every buffer ``array`` uses: its own, its children's and its dictionary's."""
+    found = list(array.buffers())  # with the children of nested arrays
+    if isinstance(array, pa.DictionaryArray):
+        found += _buffers(array.dictionary)
+    elif isinstance(array, pa.StructArray):
+        for i in range(array.type.num_fields):
+            found += _buffers(array.field(i))
+    elif isinstance(array, (pa.ListArray, pa.LargeListArray, pa.FixedSizeListArray,
+                            pa.MapArray)):
+        found += _buffers(array.values)
+    return found
+
+
 def _read_releasing(file: ChunkedFile) -> pa.Table:
     """Every row group of a fetched file, one after the other, giving back the bytes of
     each once decoded: the file's bytes and the whole table are never both in memory."""
@@ -151,7 +165,24 @@ def _read_releasing(file: ChunkedFile) -> pa.Table:
                 file.release(start, stop)
     if not tables:
         return parquet.schema_arrow.empty_table()
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    schema = tables[0].schema
+    pool = pa.default_memory_pool()
+    columns: list[Any] = [[chunk for t in tables for chunk in t.column(i).chunks]
+                          for i in range(len(schema))]
+    del tables, table
+    for i, chunks in enumerate(columns):
+        # one contiguous array per column, made column by column (the chunks of a column
+        # go as soon as it is joined): pandas can then use the memory without a copy.
+        # Categoricals stay in chunks: joining would unify (and reorder) their categories
+        joined = pa.chunked_array(chunks, type=schema.field(i).type)
+        del chunks
+        if pa.types.is_dictionary(joined.type):
+            columns[i] = joined
+        else:
+            columns[i] = joined.combine_chunks()
+            del joined
+            pool.release_unused()  # the pool would keep the freed chunks otherwise
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _byte_ranges(metadata: pq.FileMetaData, groups: list[int], names: list[str] | None

@@ -8,7 +8,7 @@ asked for.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,9 +65,14 @@ class Selection:
         """``(part, row group)`` of the row groups whose statistics can match."""
         return row_groups(self.parts, self.criteria)
 
-    def finish(self, table: pa.Table) -> pd.DataFrame | pd.Series:
-        """The frame ``table`` holds: restored, filtered exactly, the columns asked for."""
+    def finish(self, read: Callable[[], pa.Table]) -> pd.DataFrame | pd.Series:
+        """The frame of the table ``read()`` gives: restored, filtered exactly, the columns
+        asked for. The table is released here before the frame's columns are made
+        writable, so a read holds the data about once (plus one column)."""
+        table = read()
         result = codec.to_pandas(table, self.kind_meta.get("restore") or {})
+        del table
+        result = codec.writable(result)
         if isinstance(result, pd.Series):
             if not self.criteria:
                 return result

@@ -337,4 +337,11 @@ def test_whole_reads_give_back_decoded_bytes_safely(store: OmegaStore, compressi
                           "s": [f"v{i % 97}" for i in range(50_000)]})
     store.put(frame, "groups", as_parquet=True, row_group_size=4_096,
               compression=compression)
-    pd.testing.assert_frame_equal(store.get("groups"), frame)
+    got = store.get("groups")
+    pd.testing.assert_frame_equal(got, frame)
+    got.loc[0, "x"] = -1.0  # Arrow's memory is read-only: the frame is not
+    got["n"] *= 2
+    assert got.loc[0, "x"] == -1.0 and got["n"].iloc[-1] == 2 * 49_999
+    series = store.put(frame.x, "one", as_parquet=True) and store.get("one")
+    series.iloc[0] = -2.0
+    assert series.iloc[0] == -2.0
