@@ -38,8 +38,11 @@ ARITHMETIC: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
     "sub": ("$subtract", operator.sub),
     "mul": ("$multiply", operator.mul),
     "truediv": ("$divide", operator.truediv),
+    "floordiv": ("$floor", operator.floordiv),
+    "mod": ("$mod", operator.mod),
     "pow": ("$pow", operator.pow),
 }
+_INF = float("inf")
 #: comparisons: (MongoDB operator, Python operator)
 COMPARISONS: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
     "eq": ("$eq", operator.eq), "ne": ("$ne", operator.ne), "lt": ("$lt", operator.lt),
@@ -116,14 +119,12 @@ class LazyExpression:
         mongo_op, python_op = ARITHMETIC[op]
         a, b = left._mongo, right._mongo
         mongo: Any = {mongo_op: [a, b]}
-        if op == "truediv":  # MongoDB refuses x / 0; pandas gives inf, -inf or NaN
-            mongo = {"$cond": [
-                {"$eq": [b, 0]},
-                {"$switch": {"branches": [
-                    {"case": {"$gt": [a, 0]}, "then": {"$literal": float("inf")}},
-                    {"case": {"$lt": [a, 0]}, "then": {"$literal": float("-inf")}}],
-                    "default": {"$literal": _NAN}}},
-                mongo]}
+        if op == "truediv":
+            mongo = _divided(a, b)
+        elif op == "floordiv":
+            mongo = {"$floor": _divided(a, b)}
+        elif op == "mod":  # Python's (and pandas') modulo: the sign of the divisor
+            mongo = {"$subtract": [a, {"$multiply": [b, {"$floor": _divided(a, b)}]}]}
         lf, rf = left._pandas, right._pandas
         # pandas: with a number the Series keeps its name; two Series keep a shared name
         if left._literal or right._literal:
@@ -131,7 +132,8 @@ class LazyExpression:
         else:
             name = left.name if left.name == right.name else None
         result = self._derived(mongo, lambda df: python_op(lf(df), rf(df)), name,
-                               nullable=left.nullable or right.nullable or op == "truediv")
+                               nullable=left.nullable or right.nullable
+                               or op in ("truediv", "floordiv", "mod"))
         result._frame = same_rows(left._frame, right._frame)  # the one with more columns
         return result
 
@@ -159,6 +161,18 @@ class LazyExpression:
     def __rtruediv__(self, other: Any) -> LazyExpression:
         return self._binary("truediv", other, reverse=True)
 
+    def __floordiv__(self, other: Any) -> LazyExpression:
+        return self._binary("floordiv", other)
+
+    def __rfloordiv__(self, other: Any) -> LazyExpression:
+        return self._binary("floordiv", other, reverse=True)
+
+    def __mod__(self, other: Any) -> LazyExpression:
+        return self._binary("mod", other)
+
+    def __rmod__(self, other: Any) -> LazyExpression:
+        return self._binary("mod", other, reverse=True)
+
     def __pow__(self, other: Any) -> LazyExpression:
         return self._binary("pow", other)
 
@@ -172,6 +186,29 @@ class LazyExpression:
     def __abs__(self) -> LazyExpression:
         fn = self._pandas
         return self._derived({"$abs": self._mongo}, lambda df: abs(fn(df)), self.name)
+
+    def abs(self) -> LazyExpression:
+        """Absolute values (``Series.abs``)."""
+        return abs(self)
+
+    def round(self, decimals: int = 0) -> LazyExpression:
+        """Rounded half to even, as ``Series.round``."""
+        if not isinstance(decimals, int) or isinstance(decimals, bool):
+            raise TypeError(f"round takes an int number of decimals, got {decimals!r}")
+        fn = self._pandas
+        return self._derived({"$round": [self._mongo, decimals]},
+                             lambda df: fn(df).round(decimals), self.name)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy functions of one column on the server: ``np.sqrt(mdf.x)``, ``np.log``,
+        ``np.log10``, ``np.exp``, ``np.floor``, ``np.ceil``, ``np.trunc``, ``np.abs``."""
+        build = _UFUNCS.get(getattr(ufunc, "__name__", ""))
+        if method != "__call__" or kwargs or len(inputs) != 1 or inputs[0] is not self \
+                or build is None:
+            return NotImplemented
+        fn = self._pandas
+        return self._derived(build(self._mongo), lambda df: ufunc(fn(df)), self.name,
+                             nullable=True)
 
     # -- comparing ---------------------------------------------------------------------------
     def _compare(self, op: str, other: Any) -> Condition:
@@ -221,6 +258,37 @@ class LazyExpression:
 
     def __repr__(self) -> str:
         return f"LazyExpression({self._mongo!r}, name={self.name!r})"
+
+
+def _divided(a: Any, b: Any) -> dict[str, Any]:
+    """``a / b``; MongoDB refuses a zero divisor, pandas gives inf, -inf or NaN."""
+    return {"$cond": [
+        {"$eq": [b, 0]},
+        {"$switch": {"branches": [
+            {"case": {"$gt": [a, 0]}, "then": {"$literal": _INF}},
+            {"case": {"$lt": [a, 0]}, "then": {"$literal": -_INF}}],
+            "default": {"$literal": _NAN}}},
+        {"$divide": [a, b]}]}
+
+
+def _logarithm(op: str) -> Callable[[Any], Any]:
+    """``op`` where it is defined; pandas' -inf at 0 and NaN below (MongoDB refuses)."""
+    return lambda x: {"$cond": [{"$gt": [x, 0]}, {op: x},
+                                {"$cond": [{"$eq": [x, 0]}, {"$literal": -_INF},
+                                           {"$literal": _NAN}]}]}
+
+
+#: numpy functions and their aggregation expressions
+_UFUNCS: dict[str, Callable[[Any], Any]] = {
+    "sqrt": lambda x: {"$cond": [{"$lt": [x, 0]}, {"$literal": _NAN}, {"$sqrt": x}]},
+    "exp": lambda x: {"$exp": x},
+    "log": _logarithm("$ln"),
+    "log10": _logarithm("$log10"),
+    "floor": lambda x: {"$floor": x},
+    "ceil": lambda x: {"$ceil": x},
+    "trunc": lambda x: {"$trunc": x},
+    "absolute": lambda x: {"$abs": x},
+}
 
 
 def _missing(expr: Any) -> dict[str, Any]:
@@ -306,6 +374,11 @@ def _column_copy(frame: MDataFrame, series: MSeries) -> LazyExpression:
                           nullable=may_be_missing(spec.codec))
 
 
+def _whole(values: pd.Series) -> bool:
+    """Whether every value is a finite number (pandas then keeps the integer dtype)."""
+    return bool(np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan)).all())
+
+
 class IntegersWhenComplete:
     """A read cast: the given columns as their integer dtypes where no value is missing
     (pandas' result dtype depends on the values: float64 with NaN, else an int)."""
@@ -322,9 +395,9 @@ class IntegersWhenComplete:
             obj = self.inner(obj)
         if isinstance(obj, pd.Series):
             dtype = self.dtypes.get(obj.name)
-            return obj.astype(dtype) if dtype is not None and not obj.isna().any() else obj
+            return obj.astype(dtype) if dtype is not None and _whole(obj) else obj
         complete = {k: v for k, v in self.dtypes.items()
-                    if k in obj.columns and not obj[k].isna().any()}
+                    if k in obj.columns and _whole(obj[k])}
         return obj.astype(complete) if complete else obj
 
 

@@ -656,6 +656,18 @@ class MSeries(MDataFrame):
     def __rtruediv__(self, other: Any) -> LazyExpression:
         return other / self._expression()
 
+    def __floordiv__(self, other: Any) -> LazyExpression:
+        return self._expression() // other
+
+    def __rfloordiv__(self, other: Any) -> LazyExpression:
+        return other // self._expression()
+
+    def __mod__(self, other: Any) -> LazyExpression:
+        return self._expression() % other
+
+    def __rmod__(self, other: Any) -> LazyExpression:
+        return other % self._expression()
+
     def __pow__(self, other: Any) -> LazyExpression:
         return self._expression() ** other
 
@@ -667,6 +679,21 @@ class MSeries(MDataFrame):
 
     def __abs__(self) -> LazyExpression:
         return abs(self._expression())
+
+    def abs(self) -> LazyExpression:
+        """Absolute values, computed on the server."""
+        return abs(self._expression())
+
+    def round(self, decimals: int = 0) -> LazyExpression:
+        """Rounded half to even (``Series.round``), computed on the server."""
+        return self._expression().round(decimals)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.sqrt(mdf.x)`` and other numpy functions of one column, on the server."""
+        if len(inputs) != 1 or inputs[0] is not self:
+            return NotImplemented
+        expression = self._expression()
+        return expression.__array_ufunc__(ufunc, method, expression, **kwargs)
 
     def isin(self, values: Iterable[Any]) -> Condition:
         """True where the value is one of ``values``."""
