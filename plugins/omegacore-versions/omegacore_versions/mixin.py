@@ -130,9 +130,7 @@ class VersionsMixin(StoreMixin):
         if tag == LATEST:
             raise ValueError("the tag 'latest' always names the newest version; choose "
                              "another tag")
-        start = self._appended_from(base) if kwargs.get("append") and not replace else None
-        if start is None and not kwargs.get("append"):
-            start, obj = self._stored_head(base, obj, kind, kwargs)
+        start, obj = (None, obj) if replace else self._shared_start(base, obj, kind, kwargs)
         ref = commit or hist.new_ref(base)
         vname = hist.version_name(base, ref)
         if super().metadata(vname) is not None:
@@ -160,38 +158,38 @@ class VersionsMixin(StoreMixin):
         self._apply_retention(base, meta)
         return meta
 
-    def _appended_from(self, base: str) -> MetadataBase | None:
-        """The latest version an append to ``base`` adds to; ValueError for kinds whose
-        appends change stored data (each version is then a whole object)."""
-        history = _history(self._metadata_doc(base))
-        if not history or not history.get("commits"):
-            return None  # the first version: a plain put
-        latest = self._version_meta(hist.resolve(history))
-        backend = self.get_backend_bykind(latest.kind)
-        if not getattr(backend, "APPEND_SHARES_PARTS", False):
-            raise ValueError(
-                f"{base!r} is versioned and stored as {latest.kind}, whose appends change "
-                "the stored data: each version is a whole object, so append=True cannot "
-                "add to it. Put the whole object (a new version), or put with "
-                "versions=False to a name of its own (kinds such as pandas.parquet do "
-                "take appends to versions)")
-        return latest
+    def _shared_start(self, base: str, obj: Any, kind: str | None, kwargs: dict[str, Any]
+                      ) -> tuple[MetadataBase | None, Any]:
+        """``(latest version, what to add to it)`` when a new version of ``base`` can share
+        the latest version's data, else ``(None, obj)``.
 
-    def _stored_head(self, base: str, obj: Any, kind: str | None, kwargs: dict[str, Any]
-                     ) -> tuple[MetadataBase | None, Any]:
-        """For a whole put to ``base``: the latest version and the rest of ``obj``, if
-        ``obj`` is stored as the same kind (a kind that shares parts) and begins with
-        exactly what that version stores; else ``(None, obj)``."""
-        history = _history(self._metadata_doc(base))
-        if not history or not history.get("commits"):
+        For kinds whose appends leave stored data unchanged (``APPEND_SHARES_PARTS``): an
+        append adds ``obj``; a whole put that begins with exactly the latest version's
+        data adds the rest (``stored_rest``). Other kinds refuse appends (ValueError: each
+        version is a whole object). One metadata read for kinds that do not share.
+        """
+        append = bool(kwargs.get("append"))
+        current = self._metadata_doc(base)
+        history = _history(current)
+        if current is None or not history or not history.get("commits"):
+            return None, obj  # the first version: a plain put
+        stored_kind = str(current.get("kind"))  # the name reads its latest version's kind
+        backend = self.get_backend_bykind(stored_kind)
+        if not getattr(backend, "APPEND_SHARES_PARTS", False):
+            if append:
+                raise ValueError(
+                    f"{base!r} is versioned and stored as {stored_kind}, whose appends change "
+                    "the stored data: each version is a whole object, so append=True cannot "
+                    "add to it. Put the whole object (a new version), or put with "
+                    "versions=False to a name of its own (kinds such as pandas.parquet do "
+                    "take appends to versions)")
+            return None, obj
+        if not append and self.plugins.choose_kind(obj, base, kind, dict(kwargs))[0] \
+                != stored_kind:
             return None, obj
         latest = self._version_meta(hist.resolve(history))
-        backend = self.get_backend_bykind(latest.kind)
-        if not getattr(backend, "APPEND_SHARES_PARTS", False):
-            return None, obj
-        chosen, _ = self.plugins.choose_kind(obj, base, kind, dict(kwargs))
-        if chosen != latest.kind:
-            return None, obj
+        if append:
+            return latest, obj
         rest = backend.stored_rest(obj, latest)
         return (None, obj) if rest is None else (latest, rest)
 
