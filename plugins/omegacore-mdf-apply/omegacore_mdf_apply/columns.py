@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from omegacore_pandas.codecs import DatetimeCodec
-from omegacore_pandas.expressions import COMPARISONS, LazyExpression
+from omegacore_pandas.expressions import COMPARISONS, LazyExpression, missing_value
 from omegacore_pandas.plan import may_be_missing
 
 _NAN = float("nan")
@@ -24,10 +24,6 @@ _NAN = float("nan")
 
 def _is_string(value: Any) -> dict[str, Any]:
     return {"$eq": [{"$type": value}, "string"]}
-
-
-def _missing(value: Any) -> dict[str, Any]:
-    return {"$in": [{"$ifNull": [value, None]}, {"$literal": [None, _NAN]}]}
 
 
 class ApplyColumn(LazyExpression):
@@ -95,12 +91,8 @@ class ApplyColumn(LazyExpression):
 
     # -- comparisons give boolean columns (as pandas) ----------------------------------------
     def _compare(self, op: str, other: Any) -> Any:
-        right = self._operand(other)
-        mongo_op, python_op = COMPARISONS[op]
-        missing = {"$or": [_missing(self._mongo), _missing(right._mongo)]}
-        compared = {mongo_op: [self._mongo, right._mongo]}
-        mongo = {"$or": [missing, compared]} if op == "ne" else \
-            {"$and": [{"$not": [missing]}, compared]}
+        mongo, right = self._compared(op, other)
+        python_op = COMPARISONS[op][1]
         lf, rf = self._pandas, right._pandas
         return self._derived(mongo, lambda df: python_op(lf(df), rf(df)), self.name,
                              nullable=False)
@@ -196,7 +188,7 @@ class StringMethods:
                 mongo_terms.append({"$literal": sep})
             mongo_terms.append(term._mongo)
         fns = [t._pandas for t in terms]
-        guard = {"$and": [{"$not": [_missing(t._mongo)]} for t in terms]}
+        guard = {"$and": [{"$not": [missing_value(t._mongo)]} for t in terms]}
 
         def pandas(df: Any) -> Any:
             out = fns[0](df)

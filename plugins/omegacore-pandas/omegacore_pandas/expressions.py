@@ -211,16 +211,21 @@ class LazyExpression:
                              nullable=True)
 
     # -- comparing ---------------------------------------------------------------------------
-    def _compare(self, op: str, other: Any) -> Condition:
-        from omegacore_pandas.mdataframe import Condition
-
+    def _compared(self, op: str, other: Any) -> tuple[dict[str, Any], LazyExpression]:
+        """The comparison with ``other`` as an aggregation expression (missing values
+        compare as pandas' NaN: only ``!=`` is true), and the other operand."""
         right = self._operand(other)
         mongo_op = COMPARISONS[op][0]
         compared = {mongo_op: [self._mongo, right._mongo]}
-        missing = {"$or": [_missing(self._mongo), _missing(right._mongo)]}
+        missing = {"$or": [missing_value(self._mongo), missing_value(right._mongo)]}
         expr = {"$or": [missing, compared]} if op == "ne" else \
             {"$and": [{"$not": [missing]}, compared]}
-        return Condition({"$expr": expr}, self._frame._source.key)
+        return expr, right
+
+    def _compare(self, op: str, other: Any) -> Condition:
+        from omegacore_pandas.mdataframe import Condition
+
+        return Condition({"$expr": self._compared(op, other)[0]}, self._frame._source.key)
 
     def __eq__(self, other: Any) -> Condition:  # type: ignore[override]
         return self._compare("eq", other)
@@ -291,7 +296,7 @@ _UFUNCS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _missing(expr: Any) -> dict[str, Any]:
+def missing_value(expr: Any) -> dict[str, Any]:
     """True where ``expr`` is null or NaN (pandas' missing values)."""
     return {"$in": [{"$ifNull": [expr, None]}, {"$literal": [None, _NAN]}]}
 
