@@ -406,7 +406,7 @@ class StagedPut:
         try:
             if previous is not None and not Locations.of(previous).external:
                 replaced = Locations.of(previous).without(self.meta.locations())
-                self.store._remove_data(replaced)
+                self.store._remove_data(replaced, previous.get("kind"))
         except Exception:
             # the object is committed: the leftover is the journal's (and fsck's) to remove
             log.warning("%r is stored, but the data it replaced could not be removed yet; "

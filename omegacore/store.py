@@ -406,19 +406,32 @@ class OmegaStore:
         """Begin a put of ``name`` (see ``omegacore.staging.StagedPut``)."""
         return StagedPut(self, validate_name(name), kind, attributes, kind_meta)
 
-    def _remove_data(self, locations: Locations) -> None:
-        """Remove collections and GridFS files (of a dropped or replaced object), except
-        those another object still references (e.g. Parquet parts shared by versions)."""
+    def _remove_data(self, locations: Locations, kind: str | None = None) -> None:
+        """Remove collections and GridFS files (of a dropped or replaced object of ``kind``),
+        except, for kinds whose data versions share (``APPEND_SHARES_PARTS``; unknown
+        kinds too), those another object still references. One query, for those kinds."""
         if locations.external:
             return
-        used_collections, used_files, _ = referenced(self.mongodb, locations.collections,
-                                                     locations.files)
+        used_collections: set[str] = set()
+        used_files: set[Any] = set()
+        if self._may_share(kind):
+            used_collections, used_files, _ = referenced(
+                self.mongodb, locations.collections, locations.files)
         for collection in locations.collections:
             if collection not in used_collections:
                 self.mongodb.drop_collection(collection)
         for file_id in locations.files:
             if file_id not in used_files:
                 delete_file(self.mongodb, self.fs_collection, file_id)
+
+    def _may_share(self, kind: str | None) -> bool:
+        """Whether objects of ``kind`` may share their data with others (see above)."""
+        if kind is None:
+            return True
+        try:
+            return bool(getattr(self.get_backend_bykind(kind), "APPEND_SHARES_PARTS", False))
+        except Exception:  # noqa: BLE001 - a kind that cannot load: check, to be safe
+            return True
 
     @translate_errors("looking up {0!r}")
     def exists(self, name: str, hidden: bool = False) -> bool:
@@ -770,7 +783,7 @@ class OmegaStore:
                 break
         if not where.external:
             try:
-                self._remove_data(where)
+                self._remove_data(where, previous.get("kind"))
             except Exception:
                 log.warning("%r is dropped, but its data could not be removed yet; the next "
                             "put of the name or `omegacore fsck --repair` removes it", name,
