@@ -159,8 +159,7 @@ def _write_member(store: OmegaStore, meta: MetadataBase, key_name: str, root: Pa
     storage = doc.get("storage") or {}
     visible = visible_rows_filter(storage.get("rows"),
                                   storage.get("rowid_field") or "_om#rowid")
-    gridfile = doc.get("gridfile")
-    gridfile = getattr(gridfile, "grid_id", gridfile)
+    gridfile = meta.gridfile_id
     locations = meta.locations()
     entries = []
     extra = 0
@@ -353,19 +352,19 @@ def restore(store: OmegaStore, opened: OpenedArchive, obj: ArchivedObject, name:
 def _restore_member(store: OmegaStore, opened: OpenedArchive, key: str, name: str,
                     renamed_names: dict[Any, Any], progress: Progress | None) -> MetadataBase:
     doc = opened.metadata(key)
-    counts = {e["member"]: e.get("count") for e in opened.entries(key)}
+    entries = opened.entries(key)
     renamed = dict(renamed_names)
     attributes = _renamed(doc.get("attributes") or {}, renamed)
     with store.stage(name, kind=doc["kind"], attributes=attributes,
                      kind_meta=doc.get("kind_meta")) as staged:
-        for entry in opened.entries(key):
+        for entry in entries:
             file = opened.folder / entry["member"]
             if entry["type"] == "collection":
                 collection = staged.new_collection(primary=entry["primary"])
                 count = _insert_documents(collection, file, entry.get("repair", False))
-                if counts[entry["member"]] not in (None, count):
+                if entry.get("count") not in (None, count):
                     raise ArchiveError(f"{entry['member']}: {count} documents, the manifest "
-                                       f"says {counts[entry['member']]}")
+                                       f"says {entry['count']}")
                 new: Any = collection.name
             elif entry["type"] == "file":
                 with open(file, "rb") as data:

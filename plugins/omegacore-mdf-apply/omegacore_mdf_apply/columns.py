@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from omegacore_pandas.codecs import DatetimeCodec
 from omegacore_pandas.expressions import COMPARISONS, LazyExpression, missing_value
@@ -64,7 +63,7 @@ class ApplyColumn(LazyExpression):
             return "number"
         if pd.api.types.is_datetime64_any_dtype(dtype):
             return "datetime"
-        if pd.api.types.is_string_dtype(dtype) or dtype is np.dtype(object):
+        if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
             return "string"
         return "other"
 
@@ -298,8 +297,3 @@ class DatetimeMethods:
         column = self._part("$month", lambda d: d.quarter)
         mongo = {"$ceil": {"$divide": [column._mongo, 3]}}
         return column._derived(mongo, column._pandas, column.name)
-
-
-def numeric_like(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and \
-        not isinstance(value, (bool, np.bool_))

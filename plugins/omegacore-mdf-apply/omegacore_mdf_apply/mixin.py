@@ -145,9 +145,8 @@ def _grouped(frame: Any, grouping: Grouping) -> pd.DataFrame:
             for col, stats in grouping.stats.items()}
     names = [f"{col}_{stat}" for col, stats in grouping.stats.items() for stat in stats]
     if grouping.by is None:
-        values = {name: getattr(frame[col], _PANDAS_STAT.get(stat, stat))()
-                  for (col, stats) in grouping.stats.items() for stat in stats
-                  for name in [f"{col}_{stat}"]}
+        values = [getattr(frame[col], _PANDAS_STAT.get(stat, stat))()
+                  for col, stats in grouping.stats.items() for stat in stats]
         return pd.DataFrame([values], columns=names)
     result = frame.groupby(grouping.by).agg(spec, names="pandas")
     result.columns = names
@@ -184,15 +183,15 @@ def _documents(frame: Any, context: ApplyContext) -> pd.DataFrame:
 
 
 # -- the cache ---------------------------------------------------------------------------------
-def _cache_name(result: Any, describe: dict[str, Any] | None = None) -> tuple[Any, str]:
+def _cache_name(result: Any) -> tuple[Any, str]:
+    """The store and the hidden name a result is cached under (see the module doc)."""
     frame = result._frame if isinstance(result, ApplyResult) else result
     store = frame._source.store
     if store is None:
         raise TypeError("persist() caches results in the store: open the frame with "
                         "store.getl(name)")
     source = frame._source
-    described = describe if describe is not None else (
-        result._describe() if isinstance(result, ApplyResult) else result.explain())
+    described = result._describe() if isinstance(result, ApplyResult) else result.explain()
     text = json.dumps({"plan": json.loads(json_util.dumps(described)), "rows": source.rows},
                       sort_keys=True, default=str)
     key = hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -205,7 +204,7 @@ def read_cache(result: Any) -> Any:
     if frame._source.store is None:
         return None
     store, name = _cache_name(result)
-    return store.get(name) if store.exists(name) else None
+    return store.get(name)  # None if nothing is cached
 
 
 def persist(result: Any, compute: Callable[[], Any]) -> Any:

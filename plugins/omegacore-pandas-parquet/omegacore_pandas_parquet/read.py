@@ -138,8 +138,9 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
 
 
 def _buffers(array: pa.Array) -> list[pa.Buffer | None]:
-    """Every buffer ``array`` uses: its own, its children's and its dictionary's."""
-    found = list(array.buffers())  # with the children of nested arrays
+    """Every buffer ``array`` uses: its own, its children's and its dictionaries'
+    (``buffers()`` lists the children's but no dictionary, which may sit in a child)."""
+    found = list(array.buffers())
     if isinstance(array, pa.DictionaryArray):
         found += _buffers(array.dictionary)
     elif isinstance(array, pa.StructArray):

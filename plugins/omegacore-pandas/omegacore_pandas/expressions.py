@@ -328,7 +328,7 @@ def assigned(frame: MDataFrame, key: Hashable, value: Any) -> Any:
     probe = full.copy()
     probe[key] = expr.evaluate(full)
     layout = frame._layout
-    field = f"{TEMP_PREFIX}c{len(frame._stages)}_{sum(1 for s in layout.columns)}"
+    field = f"{TEMP_PREFIX}c{len(frame._stages)}_{len(layout.columns)}"
     dtype = probe[key].dtype
     cast = frame._source.cast
     if isinstance(cast, IntegersWhenComplete) and key in cast.dtypes:  # replaced column
