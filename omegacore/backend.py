@@ -31,10 +31,12 @@ class BaseBackend:
     """
 
     KIND: ClassVar[str] = ""
-    #: True if ``put(..., append=True)`` adds data beside what is stored and never changes
-    #: it (e.g. a file per append): then a new version made by an append shares the
-    #: earlier version's data and stores only what it adds (omegacore-versions)
-    APPEND_SHARES_PARTS: ClassVar[bool] = False
+    #: True if objects of this kind may share stored data: ``put(..., append=True)`` adds
+    #: data beside what is stored and never changes it (e.g. a file per append), and
+    #: ``put(..., share_with=name)`` stores only what the stored object ``name`` lacks,
+    #: referencing the rest. Removal then keeps what other objects reference, and new
+    #: versions share their predecessor's data (omegacore-versions)
+    SHARES_DATA: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -128,12 +130,6 @@ class BaseBackend:
 
         Mixins such as column projection (``name[a:c]``) use it without knowing the kind.
         """
-        return None
-
-    def stored_rest(self, obj: Any, meta: MetadataBase) -> Any:
-        """For ``APPEND_SHARES_PARTS`` kinds: if ``obj`` is ``meta``'s data followed by more,
-        what follows (possibly empty), else None. Versions then store a whole put as the
-        previous version's data plus an append of the rest."""
         return None
 
     def put_options(self, meta: MetadataBase) -> dict[str, Any]:

@@ -274,21 +274,26 @@ class StagedPut:
         self._created_files.append(file_id)
         write_file(self.store.mongodb, self.store.fs_collection, file_id, key, _pieces(data))
         if primary:
-            self.meta.gridfile = GridFSProxy(
-                grid_id=file_id, db_alias=self.store.dbalias,
-                collection_name=self.store.fs_collection,
-            )
+            self.meta.gridfile = self._proxy(file_id)
         else:
             self._extra_files.append(file_id)
         return file_id
 
-    def keep_files(self, files: Sequence[Any]) -> None:
-        """Make committed GridFS files part of this object too (``storage.files``).
+    def keep_files(self, files: Sequence[Any], primary: Any = None) -> None:
+        """Make committed GridFS files part of this object too (``storage.files``), and
+        the file ``primary`` (if given) its ``gridfile``.
 
-        For kinds that append whole files instead of rewriting them: the new object keeps
-        the earlier parts, and the commit removes only what it no longer references.
+        For kinds whose objects share files instead of rewriting them (appends, versions):
+        the new object keeps the earlier parts, and the commit removes only what it no
+        longer references.
         """
+        if primary is not None:
+            self.meta.gridfile = self._proxy(primary)
         self._extra_files = list(dict.fromkeys([*files, *self._extra_files]))
+
+    def _proxy(self, file_id: Any) -> GridFSProxy:
+        return GridFSProxy(grid_id=file_id, db_alias=self.store.dbalias,
+                           collection_name=self.store.fs_collection)
 
     def use_external_collection(self, collection: str) -> Collection:
         """Point the object at a collection this store did not create and must never remove."""

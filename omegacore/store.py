@@ -408,7 +408,7 @@ class OmegaStore:
 
     def _remove_data(self, locations: Locations, kind: str | None = None) -> None:
         """Remove collections and GridFS files (of a dropped or replaced object of ``kind``),
-        except, for kinds whose data versions share (``APPEND_SHARES_PARTS``; unknown
+        except, for kinds whose objects share data (``BaseBackend.SHARES_DATA``; unknown
         kinds too), those another object still references. One query, for those kinds."""
         if locations.external:
             return
@@ -429,7 +429,7 @@ class OmegaStore:
         if kind is None:
             return True
         try:
-            return bool(getattr(self.get_backend_bykind(kind), "APPEND_SHARES_PARTS", False))
+            return bool(getattr(self.get_backend_bykind(kind), "SHARES_DATA", False))
         except Exception:  # noqa: BLE001 - a kind that cannot load: check, to be safe
             return True
 

@@ -6,9 +6,15 @@ lists the files with their row groups' row counts and column statistics, so a fi
 get opens only the row groups that can match and reads only the columns asked for::
 
     {"format": "parquet", "compression": "zstd", "rows": 1000000, "schema": "<digest>",
+     "dictionary": ["text"],                  # the dictionary-encoded columns
      "restore": {...},                        # see omegacore_pandas_parquet.codec
      "parts": [{"file": ObjectId, "rows": 1000000, "bytes": 7.6e6,
-                "groups": [{"rows": 65536, "stats": {"x": [min, max, nulls]}}, ...]}]}
+                "groups": [{"rows": 65536, "bytes": 4.7e5, "digest": "<sha256>",
+                            "stats": {"x": [min, max, nulls]}}, ...]}]}
+
+A whole put with ``share_with=name`` (new versions, see omegacore-versions) writes only
+the row groups ``name`` does not store; its parts then list row groups of other files,
+each with its ``index`` there (``omegacore_pandas_parquet.sharing``).
 
 Heavy libraries are imported inside the methods (``supports`` answers without them).
 """
@@ -26,7 +32,7 @@ from omegacore.documents import MetadataBase
 from omegacore.staging import StagedPut
 from omegacore.validation import check_flag
 
-from omegacore_pandas_parquet import KIND
+from omegacore_pandas_parquet import KIND, sharing
 
 
 class PandasParquetBackend(BaseBackend):
@@ -41,7 +47,7 @@ class PandasParquetBackend(BaseBackend):
     """
 
     KIND = KIND
-    APPEND_SHARES_PARTS = True  # an append writes a file of its own
+    SHARES_DATA = True  # appends add files; share_with= reuses stored row groups
 
     @classmethod
     def supports(cls, obj: Any, name: str, as_parquet: bool = False, **kwargs: Any) -> bool:
@@ -60,17 +66,20 @@ class PandasParquetBackend(BaseBackend):
         append: bool | None = None,
         row_group_size: int | None = None,
         compression: str | None = None,
+        share_with: str | None = None,
         as_parquet: bool = True,
         **kwargs: Any,
     ) -> MetadataBase:
-        """Store ``obj`` as Parquet; with ``append=True`` add it to the stored rows.
+        """Store ``obj`` as Parquet; with ``append=True`` add it to the stored rows; with
+        ``share_with=name`` store only the row groups the stored object ``name`` lacks.
 
         Everything that can fail on the frame happens before anything is written.
         """
         if kwargs:
             raise TypeError(
                 f"unexpected keyword arguments for {KIND}: {', '.join(sorted(kwargs))}; it "
-                "accepts attributes=, replace=, append=, row_group_size= and compression="
+                "accepts attributes=, replace=, append=, row_group_size=, compression= and "
+                "share_with="
             )
         check_flag(append, "append", allow_none=True)
         if as_parquet is not True:
@@ -80,68 +89,91 @@ class PandasParquetBackend(BaseBackend):
             or row_group_size < 1
         ):
             raise ValueError(f"row_group_size must be a positive int, got {row_group_size!r}")
+        if share_with is not None and not isinstance(share_with, str):
+            raise TypeError(f"share_with takes the name of a stored object, got {share_with!r}")
+        if share_with is not None and append:
+            raise ValueError("share_with= is for whole puts; an append keeps the stored row "
+                             "groups anyway")
         from omegacore_pandas_parquet import codec
 
         frame, restore = codec.as_frame(obj)
-        table = codec.to_table(frame, restore)
-        schema = _schema_digest(table)
-        codec_name = compression or codec.COMPRESSION
-        import pyarrow as pa
-
-        try:
-            data = codec.write(table, row_group_size or codec.ROW_GROUP_SIZE, codec_name)
-        except (ValueError, OSError, pa.ArrowException) as exc:
-            raise ValueError(f"{KIND}: cannot write Parquet with compression="
-                             f"{codec_name!r}: {exc}") from exc
-        del table
-        codec.check_exact(obj, data, restore)
-        part = {"rows": len(frame), "bytes": len(data), "groups": _groups(data)}
         previous = self.store.metadata(name)
         appending = (not replace and append is True and previous is not None
                      and previous.kind == KIND)
         if append is True and not replace and previous is not None and not appending:
             raise ValueError(f"cannot append to {name!r}: it is stored as {previous.kind}. "
                              "Pass append=False to replace it")
+        span = _index_span(frame, previous if appending else None, name)
+        table = codec.to_table(frame, restore, span)
+        schema = _schema_digest(table)
+        codec_name = compression or codec.COMPRESSION
+        size = row_group_size or codec.ROW_GROUP_SIZE
         if appending:
             assert previous is not None
             _check_append(previous, schema, restore, name)
+        like = self._like(share_with, schema, codec_name)
+        like_parts = list(like.get("parts") or []) if like is not None else []
+        # encoded as the object shared with (or appended to) is: equal rows, equal bytes
+        model = like if like is not None else (previous.kind_meta or {}) if appending \
+            and previous is not None else {}
+        dictionary = list(model["dictionary"]) if "dictionary" in model \
+            else codec.dictionary_columns(table, size)
+        bounds = sharing.bounds(len(table), size, like_parts)
+        data = _encode(table, bounds, codec_name, dictionary)
+        codec.check_exact(obj, data, restore, span[0] if span is not None else 0)
+        # the pandas metadata of the object (its files may have been written for others)
+        restore["pandas"] = _pandas_metadata(previous if appending else None, table)
+        groups = _groups(data, span, bounds, frame.index.name)
+        reuse = sharing.stored(like_parts)
+        new = [i for i, group in enumerate(groups) if group["digest"] not in reuse]
+        if len(new) < len(groups):  # some row groups are stored already: write the others
+            data = _encode(table, [bounds[i] for i in new], codec_name, dictionary)
+        del table
         kind_meta = {"format": "parquet", "compression": codec_name, "schema": schema,
-                     "restore": restore, "index_names": _plain_names(frame.index.names)}
+                     "dictionary": dictionary, "restore": restore,
+                     "index_names": _plain_names(frame.index.names)}
         with self.stage(name, attributes, kind_meta=kind_meta) as staged:
             earlier = list((previous.kind_meta or {}).get("parts") or []) \
                 if appending and previous is not None else []
-            # the first file is the object's gridfile, appended ones further files
-            part["file"] = staged.put_file(io.BytesIO(data), ext="parquet",
-                                           primary=not earlier)
+            # the first file is the object's gridfile, appended ones further files; a
+            # put whose every row group is stored already writes no file
+            own = staged.put_file(io.BytesIO(data), ext="parquet", primary=not earlier) \
+                if new else None
+            part = {"file": own, "rows": len(frame), "bytes": len(data), "groups": groups}
             del data
             if earlier:
                 assert previous is not None
                 _keep(staged, previous, earlier)
-            parts = [*earlier, part]
+                parts = [*earlier, part]
+            elif len(new) < len(groups):
+                parts = _shared_parts(own, groups, new, reuse)
+                files = sharing.files_of(parts)
+                staged.keep_files([f for f in files if f != own],
+                                  primary=files[0] if own is None else None)
+            else:
+                parts = [part]
             staged.meta.kind_meta = {**kind_meta, "parts": parts,
                                      "rows": sum(p["rows"] for p in parts)}
             staged.on_rebase(lambda current: _rebase(staged, current, part, appending, name))
         return staged.meta
 
-    def stored_rest(self, obj: Any, meta: MetadataBase) -> Any:
-        """The rows of ``obj`` after those ``meta`` stores, if ``obj`` begins with exactly
-        the stored rows (values, dtypes, index and names), else None."""
-        import pandas as pd
-
-        rows = (meta.kind_meta or {}).get("rows")
-        if not isinstance(obj, (pd.DataFrame, pd.Series)) or rows is None or len(obj) < rows:
+    def _like(self, share_with: str | None, schema: str, compression: str
+              ) -> dict[str, Any] | None:
+        """The ``kind_meta`` of the object to share row groups with, if it can share any
+        (same columns, types and compression); a clear error if there is no such object."""
+        if share_with is None:
             return None
-        stored = self.get(meta.name, meta=meta)
-        head = obj.iloc[:rows]
-        try:
-            if isinstance(obj, pd.DataFrame):
-                pd.testing.assert_frame_equal(head, stored, check_exact=True, check_freq=False)
-            else:
-                pd.testing.assert_series_equal(head, stored, check_exact=True,
-                                               check_freq=False)
-        except AssertionError:
-            return None
-        return obj.iloc[rows:]
+        meta = self.store.metadata(share_with)
+        if meta is None:
+            raise ValueError(f"share_with={share_with!r}: no such object; give the name of "
+                             f"a stored {KIND} object")
+        if meta.kind != KIND:
+            raise ValueError(f"share_with={share_with!r} is stored as {meta.kind}; only "
+                             f"{KIND} objects share row groups")
+        kind_meta = dict(meta.kind_meta or {})
+        if kind_meta.get("schema") != schema or kind_meta.get("compression") != compression:
+            return None  # encoded otherwise: no row group can be the same
+        return kind_meta
 
     # -- get ---------------------------------------------------------------------------------
     def get(
@@ -189,18 +221,91 @@ def _plain_names(names: Sequence[Any]) -> list[Any]:
             for n in names]
 
 
-def _groups(data: bytes) -> list[dict[str, Any]]:
-    """Row counts and per-column ``[min, max, nulls]`` of every row group of ``data``."""
+def _encode(table: Any, bounds: list[tuple[int, int]], compression: str,
+            dictionary: list[str]) -> bytes:
+    import pyarrow as pa
+
+    from omegacore_pandas_parquet import codec
+
+    try:
+        return codec.write(table, bounds, compression, dictionary)
+    except (ValueError, OSError, pa.ArrowException) as exc:
+        raise ValueError(f"{KIND}: cannot write Parquet with compression="
+                         f"{compression!r}: {exc}") from exc
+
+
+def _index_span(frame: Any, appended_to: MetadataBase | None, name: str
+                ) -> tuple[int, int] | None:
+    """``(first value, step)`` when ``frame`` is stored without an index: a RangeIndex,
+    or rows appended to an object stored so (their index must continue its step)."""
+    from omegacore_pandas_parquet import codec
+
+    if appended_to is None:
+        return codec.range_of(frame.index)
+    stored = ((appended_to.kind_meta or {}).get("restore") or {}).get("range")
+    if stored is None:
+        return None
+    step, index_name = int(stored["step"]), stored.get("name")
+    span = codec.range_of(frame.index, exactly=False)
+    if span is not None and len(frame) == 1:
+        span = (span[0], step)  # one value has any step
+    if len(frame) == 0:
+        span = (0, step)
+    if span is None or span[1] != step or frame.index.name != index_name:
+        raise ValueError(
+            f"cannot append to {name!r}: it is stored with a RangeIndex (step {step}, name "
+            f"{index_name!r}), so appended rows need evenly spaced integer index values with "
+            "that step and name, e.g. df.set_axis(range(first, first + len(df))); or pass "
+            "append=False to replace it")
+    return span
+
+
+def _pandas_metadata(appended_to: MetadataBase | None, table: Any) -> str | None:
+    """What pandas needs to rebuild the object: the stored object's for an append
+    (appended files keep its column labels), else the table's."""
+    if appended_to is not None:
+        return ((appended_to.kind_meta or {}).get("restore") or {}).get("pandas")
+    raw = (table.schema.metadata or {}).get(b"pandas")
+    return raw.decode() if raw is not None else None
+
+
+def _groups(data: bytes, span: tuple[int, int] | None, bounds: list[tuple[int, int]],
+            index_name: Any) -> list[dict[str, Any]]:
+    """Of every row group of ``data`` (rows ``bounds``): rows, bytes, digest (see
+    ``sharing``), per-column ``[min, max, nulls]`` and, for frames stored without an
+    index (``span``: its first value and step), the group's first index value (the
+    statistics then cover a named index too)."""
     import pyarrow.parquet as pq
 
+    from omegacore_pandas_parquet.read import byte_ranges
     from omegacore_pandas_parquet.stats import column_stats
 
     metadata = pq.ParquetFile(io.BytesIO(data)).metadata
     groups = []
     for i in range(metadata.num_row_groups):
         group = metadata.row_group(i)
-        groups.append({"rows": group.num_rows, "stats": column_stats(group)})
+        ranges = byte_ranges(metadata, [i], None)
+        rows = group.num_rows
+        entry: dict[str, Any] = {"rows": rows, "bytes": sum(b - a for a, b in ranges),
+                                 "stats": column_stats(group)}
+        if span is not None:
+            entry["start"] = first = span[0] + span[1] * bounds[i][0]
+            if isinstance(index_name, str) and rows and index_name not in entry["stats"]:
+                last = first + span[1] * (rows - 1)
+                entry["stats"][index_name] = [min(first, last), max(first, last), 0]
+        entry["digest"] = sharing.digest(data, ranges, rows, entry.get("start"))
+        groups.append(entry)
     return groups
+
+
+def _shared_parts(own: Any, groups: list[dict[str, Any]], new: list[int],
+                  reuse: dict[str, sharing.Placed]) -> list[dict[str, Any]]:
+    """The parts of a put whose row groups ``new`` went to the file ``own`` (in order)
+    and whose other row groups are stored already (``reuse``, by digest)."""
+    fresh = {position: index for index, position in enumerate(new)}
+    placed = [sharing.Placed(own, fresh[i], group) if i in fresh else reuse[group["digest"]]
+              for i, group in enumerate(groups)]
+    return sharing.compose(placed)
 
 
 def _schema_digest(table: Any) -> str:

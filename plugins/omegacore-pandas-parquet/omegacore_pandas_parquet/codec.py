@@ -4,7 +4,8 @@ pyarrow converts pandas frames with the pandas metadata it writes into every fil
 (index, names, categoricals, nullable and tz-aware dtypes). What it does not bring back
 is recorded in ``restore`` and put back on read: object columns of text (pandas 3 would
 read them as ``str``), datetime units, the ``freq`` of a DatetimeIndex, an unnamed
-Series. Whatever else a frame holds that Parquet cannot represent is found before
+Series, and the object's pandas metadata (its row groups may sit in files written for
+other objects). Whatever else a frame holds that Parquet cannot represent is found before
 anything is stored: conversion errors, and a read-back of the first rows that must
 equal the frame's first rows.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -47,15 +49,63 @@ def as_frame(obj: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     raise TypeError(f"pandas.parquet stores DataFrames and Series, not {type(obj).__name__}")
 
 
-def to_table(frame: pd.DataFrame, restore: dict[str, Any]) -> pa.Table:
-    """The Arrow table of ``frame``; ``restore`` gains what the table does not keep."""
+def range_of(index: pd.Index, exactly: bool = True) -> tuple[int, int] | None:
+    """``(start, step)`` if ``index`` is a RangeIndex with a name the metadata holds
+    (``exactly=False``: any integer index of evenly spaced values), else None."""
+    name = index.name
+    if index.nlevels != 1 or not (name is None or isinstance(name, str)):
+        return None
+    if isinstance(index, pd.RangeIndex):
+        return index.start, index.step
+    if exactly or not pd.api.types.is_integer_dtype(index.dtype) or len(index) == 0:
+        return None
+    values = index.to_numpy()
+    step = int(values[1] - values[0]) if len(values) > 1 else 1
+    if step == 0 or (len(values) > 2 and not (np.diff(values) == step).all()):
+        return None
+    return int(values[0]), step
+
+
+def range_index(restore: dict[str, Any], starts: Sequence[tuple[int, int]]) -> pd.Index:
+    """The index of rows stored without one (``restore["range"]``): ``starts`` gives the
+    first index value and row count of each row group read, in order."""
+    step, name = int(restore["range"]["step"]), restore["range"].get("name")
+    if not starts:
+        return pd.RangeIndex(0, 0, step, name=name)
+    first = starts[0][0]
+    expected = first
+    for start, rows in starts:
+        if start != expected:
+            break
+        expected = start + step * rows
+    else:
+        return pd.RangeIndex(first, expected, step, name=name)
+    values = np.concatenate([np.arange(start, start + step * rows, step, dtype="int64")
+                             for start, rows in starts])
+    return pd.Index(values, name=name)
+
+
+def to_table(frame: pd.DataFrame, restore: dict[str, Any],
+             span: tuple[int, int] | None = None) -> pa.Table:
+    """The Arrow table of ``frame``; ``restore`` gains what the table does not keep.
+
+    span: ``(first value, step)`` of an index stored as no column (its values follow from
+    each row group's first value and the step, as a RangeIndex's do): a frame's
+    RangeIndex costs no bytes, and a read of some columns fetches no index column.
+    """
+    if span is not None and not isinstance(frame.index, pd.RangeIndex):
+        first, step = span
+        frame = frame.set_axis(pd.RangeIndex(first, first + step * len(frame), step,
+                                             name=frame.index.name))
     if frame.columns.has_duplicates:
         raise NotExact("pandas.parquet cannot store duplicate column names "
                        f"{frame.columns[frame.columns.duplicated()].tolist()}; rename them")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            table = pa.Table.from_pandas(frame, preserve_index=True)
+            # a RangeIndex as metadata only (preserve_index=False would drop the column
+            # labels' dtype too)
+            table = pa.Table.from_pandas(frame, preserve_index=None if span else True)
         lossy = [str(w.message) for w in caught if "roundtrip" in str(w.message)]
         if lossy:
             raise NotExact(f"pandas.parquet cannot store this frame exactly: {lossy[0]} "
@@ -65,6 +115,8 @@ def to_table(frame: pd.DataFrame, restore: dict[str, Any]) -> pa.Table:
         raise NotExact(f"pandas.parquet cannot store this frame: {exc}. Convert the column "
                        "(e.g. df[col].astype(str)) or store it as pandas.dfrows") from exc
     restore["dtypes"] = [str(dtype) for dtype in frame.dtypes]
+    if span is not None:
+        restore["range"] = {"step": span[1], "name": frame.index.name}
     labels = list(frame.columns)
     plain = all(isinstance(x, str) or (isinstance(x, int) and not isinstance(x, bool))
                 for x in labels)
@@ -75,11 +127,16 @@ def to_table(frame: pd.DataFrame, restore: dict[str, Any]) -> pa.Table:
     return table
 
 
-def write(table: pa.Table, row_group_size: int, compression: str) -> bytes:
-    """The Parquet file of ``table`` (in memory)."""
+def write(table: pa.Table, bounds: Sequence[tuple[int, int]], compression: str,
+          dictionary: Sequence[str]) -> bytes:
+    """The Parquet file of ``table`` (in memory): one row group per row range of
+    ``bounds``, dictionary-encoded columns ``dictionary`` only."""
     sink = io.BytesIO()
-    pq.write_table(table, sink, row_group_size=row_group_size, compression=compression,
-                   use_dictionary=dictionary_columns(table, row_group_size))
+    with pq.ParquetWriter(sink, table.schema, compression=compression,
+                          use_dictionary=list(dictionary)) as writer:
+        for start, stop in bounds:
+            writer.write_table(table.slice(start, stop - start),
+                               row_group_size=max(stop - start, 1))
     return sink.getvalue()
 
 
@@ -103,9 +160,16 @@ def dictionary_columns(table: pa.Table, row_group_size: int) -> list[str]:
     return chosen
 
 
-def to_pandas(table: pa.Table, restore: dict[str, Any]) -> pd.DataFrame | pd.Series:
-    """The frame (or Series) ``table`` holds, with ``restore`` applied."""
+def to_pandas(table: pa.Table, restore: dict[str, Any],
+              starts: Sequence[tuple[int, int]] = ()) -> pd.DataFrame | pd.Series:
+    """The frame (or Series) ``table`` holds, with ``restore`` applied; ``starts`` (first
+    index value, rows) of the row groups read, for objects stored without an index."""
+    if restore.get("pandas"):  # the object's own (its row groups may come from others)
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), b"pandas": restore["pandas"].encode()})
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    if "range" in restore:
+        frame.index = range_index(restore, starts)
     dtypes = restore.get("dtypes") or []
     names = restore.get("names")
     for position, (label, dtype) in enumerate(zip(frame.columns, frame.dtypes, strict=False)):
@@ -160,11 +224,14 @@ def _wanted_dtype(dtypes: list[str], names: list[Any] | None, label: Any, positi
     return None
 
 
-def check_exact(frame: pd.DataFrame | pd.Series, data: bytes, restore: dict[str, Any]) -> None:
-    """NotExact unless the first rows read back from ``data`` equal ``frame``'s."""
+def check_exact(frame: pd.DataFrame | pd.Series, data: bytes, restore: dict[str, Any],
+                start: int = 0) -> None:
+    """NotExact unless the first rows read back from ``data`` equal ``frame``'s (``start``:
+    the first index value, for frames stored without an index)."""
     head = pq.ParquetFile(io.BytesIO(data)).read_row_group(0) if len(frame) else \
         pq.read_table(io.BytesIO(data))
-    back = to_pandas(head.slice(0, CHECK_ROWS), restore)
+    head = head.slice(0, CHECK_ROWS)
+    back = to_pandas(head, restore, [(start, len(head))])
     expected = frame.iloc[:CHECK_ROWS]
     try:
         if isinstance(expected, pd.Series):

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from omegacore_pandas_parquet import codec, filters
-from omegacore_pandas_parquet.read import row_groups
+from omegacore_pandas_parquet.read import Read, row_groups
 
 
 def stored_columns(kind_meta: Mapping[str, Any]) -> list[Hashable]:
@@ -65,12 +64,12 @@ class Selection:
         """``(part, row group)`` of the row groups whose statistics can match."""
         return row_groups(self.parts, self.criteria)
 
-    def finish(self, read: Callable[[], pa.Table]) -> pd.DataFrame | pd.Series:
+    def finish(self, read: Callable[[], Read]) -> pd.DataFrame | pd.Series:
         """The frame of the table ``read()`` gives: restored, filtered exactly, the columns
         asked for. The table is released here before the frame's columns are made
         writable, so a read holds the data about once (plus one column)."""
-        table = read()
-        result = codec.to_pandas(table, self.kind_meta.get("restore") or {})
+        table, starts = read()
+        result = codec.to_pandas(table, self.kind_meta.get("restore") or {}, starts)
         del table
         result = codec.writable(result)
         if isinstance(result, pd.Series):

@@ -181,8 +181,9 @@ def test_columns_read_only_their_bytes(store: OmegaStore,
     file = read.ChunkedFile(store, store.metadata("wide").kind_meta["parts"][0]["file"])
     metadata = file.metadata()
     size = file.chunk_size
-    wanted = {n for start, stop in read._byte_ranges(metadata, list(range(
-        metadata.num_row_groups)), read._with_index(metadata, ["c3"])) for n in range(start // size, (stop - 1) // size + 1)}
+    ranges = read.byte_ranges(metadata, list(range(metadata.num_row_groups)),
+                              read._with_index(metadata, ["c3"]))
+    wanted = {n for start, stop in ranges for n in range(start // size, (stop - 1) // size + 1)}
     wanted |= file._have
     assert one_column == len(wanted) < total * 0.3, (one_column, len(wanted), total)
     pd.testing.assert_frame_equal(store.get("wide"), df)  # 1 of 11 columns, chunk edges
@@ -279,7 +280,8 @@ def test_appended_versions_share_the_earlier_parts(store: OmegaStore) -> None:
 
 def test_whole_versions_share_the_rows_they_begin_with(store: OmegaStore) -> None:
     """A whole frame put as a new version that begins with exactly the latest version's
-    rows stores only the rows after them; any other frame is stored whole."""
+    rows stores only the rows after them; a frame changed in every row group is stored
+    whole (test_sharing.py: changes in some row groups)."""
     df = _big(20_000)
     grown = pd.concat([df, _big(1_000).set_axis(range(20_000, 21_000))])
     store.put(df, "series", as_parquet=True, versions=True, tag="v1")

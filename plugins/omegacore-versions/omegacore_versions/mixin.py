@@ -130,7 +130,8 @@ class VersionsMixin(StoreMixin):
         if tag == LATEST:
             raise ValueError("the tag 'latest' always names the newest version; choose "
                              "another tag")
-        start, obj = (None, obj) if replace else self._shared_start(base, obj, kind, kwargs)
+        start, share = (None, {}) if replace else self._sharing(base, obj, kind, kwargs)
+        kwargs = {**share, **kwargs}
         ref = commit or hist.new_ref(base)
         vname = hist.version_name(base, ref)
         if super().metadata(vname) is not None:
@@ -158,24 +159,24 @@ class VersionsMixin(StoreMixin):
         self._apply_retention(base, meta)
         return meta
 
-    def _shared_start(self, base: str, obj: Any, kind: str | None, kwargs: dict[str, Any]
-                      ) -> tuple[MetadataBase | None, Any]:
-        """``(latest version, what to add to it)`` when a new version of ``base`` can share
-        the latest version's data, else ``(None, obj)``.
+    def _sharing(self, base: str, obj: Any, kind: str | None, kwargs: dict[str, Any]
+                 ) -> tuple[MetadataBase | None, dict[str, Any]]:
+        """How a new version of ``base`` shares the latest version's data: ``(latest, {})``
+        for an append (the new version starts as the latest's parts), ``(None,
+        {"share_with": latest})`` for a whole put, ``(None, {})`` if it cannot share.
 
-        For kinds whose appends leave stored data unchanged (``APPEND_SHARES_PARTS``): an
-        append adds ``obj``; a whole put that begins with exactly the latest version's
-        data adds the rest (``stored_rest``). Other kinds refuse appends (ValueError: each
-        version is a whole object). One metadata read for kinds that do not share.
+        Only kinds whose objects share data do (``SHARES_DATA``); other kinds refuse
+        appends (ValueError: each version is a whole object). One metadata read for kinds
+        that do not share.
         """
         append = bool(kwargs.get("append"))
         current = self._metadata_doc(base)
         history = _history(current)
         if current is None or not history or not history.get("commits"):
-            return None, obj  # the first version: a plain put
+            return None, {}  # the first version: a plain put
         stored_kind = str(current.get("kind"))  # the name reads its latest version's kind
         backend = self.get_backend_bykind(stored_kind)
-        if not getattr(backend, "APPEND_SHARES_PARTS", False):
+        if not getattr(backend, "SHARES_DATA", False):
             if append:
                 raise ValueError(
                     f"{base!r} is versioned and stored as {stored_kind}, whose appends change "
@@ -183,15 +184,12 @@ class VersionsMixin(StoreMixin):
                     "add to it. Put the whole object (a new version), or put with "
                     "versions=False to a name of its own (kinds such as pandas.parquet do "
                     "take appends to versions)")
-            return None, obj
+            return None, {}
         if not append and self.plugins.choose_kind(obj, base, kind, dict(kwargs))[0] \
                 != stored_kind:
-            return None, obj
+            return None, {}
         latest = self._version_meta(hist.resolve(history))
-        if append:
-            return latest, obj
-        rest = backend.stored_rest(obj, latest)
-        return (None, obj) if rest is None else (latest, rest)
+        return (latest, {}) if append else (None, {"share_with": latest.name})
 
     def _share_parts(self, latest: MetadataBase, vname: str) -> None:
         """Store ``vname`` as an object reading ``latest``'s data (its files, kept by both)."""
