@@ -10,7 +10,8 @@ columns (plus a sorted ``key`` column for the filter):
   (target >= 30x);
 - reading 2 of 10 columns vs all (target <= 0.35x), a filter matching 1% of the sorted
   key vs all (target <= 0.1x);
-- peak memory of a get (RSS growth in a fresh process) vs the frame's size (target <= 2x).
+- peak memory of a get (RSS growth in a fresh process) vs the frame's size (target <= 2x);
+- a new version that differs in one value: bytes written vs the whole frame's.
 
 Run by hand::
 
@@ -69,6 +70,27 @@ def _peak_of_get(url: str) -> tuple[int, int]:
     return result
 
 
+def _version_sharing(store: OmegaStore, frame: pd.DataFrame) -> dict[str, float]:
+    """Bytes and time of a new version that differs from the latest in one value."""
+    files = store.mongodb[f"{store.fs_collection}.files"]
+
+    def stored() -> int:
+        return sum(doc["length"] for doc in files.find({}, {"length": 1}))
+
+    before = stored()
+    started = time.perf_counter()
+    store.put(frame, "versioned", as_parquet=True, versions=True)
+    first = time.perf_counter() - started
+    whole = stored() - before
+    changed = frame.copy()
+    changed.iloc[len(frame) // 2, 0] = -1.0
+    before = stored()
+    started = time.perf_counter()
+    store.put(changed, "versioned", as_parquet=True)
+    seconds = time.perf_counter() - started
+    return {"written": stored() - before, "whole": whole, "seconds": seconds, "first": first}
+
+
 def main() -> None:
     os.environ.setdefault("OMEGA_PROGRESS", "0")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -106,6 +128,7 @@ def main() -> None:
         dfrows_rate = len(small) / (time.perf_counter() - started)
         parquet_rate = args.rows / put.wall
         peak, size = _peak_of_get(url)
+        shared = _version_sharing(store, frame)
         print_table(f"pandas.parquet, {args.rows:,} rows x 11 columns", [
             ("put / to_parquet+upload", put, put_floor, 1.25),
             ("get / download+read", get, get_floor, 1.25),
@@ -118,6 +141,9 @@ def main() -> None:
               f"({parquet_rate / dfrows_rate:.0f}x)")
         print(f"peak memory of a get (RSS growth, fresh process): {peak / 2**20:.0f} MiB for "
               f"a {size / 2**20:.0f} MiB frame ({peak / size:.2f}x, target <= 2x)")
+        print(f"a new version changed in one row group wrote {shared['written'] / 2**20:.1f} MiB "
+              f"of {shared['whole'] / 2**20:.1f} MiB ({shared['written'] / shared['whole']:.1%})"
+              f", in {shared['seconds']:.2f} s vs {shared['first']:.2f} s for the first version")
 
 
 if __name__ == "__main__":
