@@ -30,6 +30,7 @@ from omegacore.errors import (
     PluginLoadError,
     PutInterrupted,
     ServerUnavailable,
+    SharedDataGone,
     StaleRead,
     UnsafePattern,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "PluginLoadError",
     "PutInterrupted",
     "ServerUnavailable",
+    "SharedDataGone",
     "StaleRead",
     "UnsafePattern",
     "PluginRegistry",

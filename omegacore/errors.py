@@ -52,6 +52,11 @@ class EntryLost(OmegaError):
     """
 
 
+class SharedDataGone(OmegaError):
+    """Data a put was to share with another object was removed meanwhile (that object was
+    dropped or replaced by another process). Nothing was stored; put again."""
+
+
 class StaleRead(OmegaError):
     """An object was replaced or dropped by another process while it was being read.
 

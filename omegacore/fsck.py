@@ -9,7 +9,9 @@
   the database may belong to another program and is only reported);
 - rows of appending kinds outside the committed row-id ranges (appends that never
   committed);
-- metadata whose GridFS file is missing (reported: nothing can restore it).
+- metadata whose GridFS file is missing (reported: nothing can restore it);
+- deletion marks a removal left on files still in use when it died (puts do not share
+  marked files; see ``omegacore.journal.remove_files``).
 
 With ``repair=True`` it removes what it reports as repairable. It never touches data a
 metadata document references, nor data of a put still in progress. See
@@ -18,6 +20,7 @@ docs/operations.md.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +31,7 @@ from bson import ObjectId
 from omegacore import settings
 from omegacore.documents import Locations, utcnow
 from omegacore.journal import (
+    DELETING_FIELD,
     JOURNAL_COLLECTION,
     ROWID_FIELD,
     Journal,
@@ -85,6 +89,13 @@ def _age(oid_text: str) -> float:
     return (utcnow() - created).total_seconds()
 
 
+def _age_of(when: Any) -> float:
+    """Seconds since ``when`` (a datetime; anything else counts as old)."""
+    if not isinstance(when, _dt.datetime):
+        return float("inf")
+    return (utcnow() - when.replace(tzinfo=None)).total_seconds()
+
+
 def check(store: OmegaStore, repair: bool = False, grace: float = DEFAULT_GRACE) -> FsckReport:
     """Check the store's database; with ``repair`` remove what interrupted writes left.
 
@@ -101,7 +112,7 @@ def check(store: OmegaStore, repair: bool = False, grace: float = DEFAULT_GRACE)
     referenced, ranges = _references(db)
     live_collections = {c for e in live for c in e.get("collections", [])}
     live_collections |= {r["collection"] for e in live for r in e.get("rows", [])}
-    live_files = {f for e in live for f in e.get("files", [])}
+    live_files = {f for e in live for f in [*e.get("files", []), *e.get("kept", [])]}
     dead_collections = {c for _, e in dead for c in _entry_collections(e)}
     dead_files = {f for _, e in dead for f in _entry_files(e)}
 
@@ -152,7 +163,8 @@ def _entry_collections(entry: dict[str, Any]) -> list[str]:
 
 
 def _entry_files(entry: dict[str, Any]) -> list[Any]:
-    return [*entry.get("files", []), *(entry.get("replaces") or {}).get("files", [])]
+    return [*entry.get("files", []), *(entry.get("replaces") or {}).get("files", []),
+            *entry.get("kept", [])]
 
 
 def _journal_entries(journal: Journal, report: FsckReport
@@ -202,9 +214,19 @@ def _check_gridfs(db: Any, bucket: str, referenced: _Referenced, live_files: set
                   grace: float, repair: bool, report: FsckReport) -> None:
     files = db[f"{bucket}.files"]
     known: set[Any] = set()
-    for doc in files.find({}, {"_id": 1, "filename": 1}):
+    for doc in files.find({}, {"_id": 1, "filename": 1, DELETING_FIELD: 1}):
         file_id = doc["_id"]
         known.add(file_id)
+        if file_id in referenced.files and DELETING_FIELD in doc and \
+                _age_of(doc[DELETING_FIELD]) >= grace:
+            # a removal that died between marking the file and looking for its users
+            report.problems.append(Problem(
+                "stale-deleting-mark", f"{bucket} file {file_id}",
+                "marked for deletion by a removal that did not finish; puts cannot share it",
+                True))
+            if repair:
+                files.update_one({"_id": file_id}, {"$unset": {DELETING_FIELD: ""}})
+                report.removed.append(f"the deletion mark of GridFS file {file_id}")
         if file_id in referenced.files or file_id in live_files:
             continue
         filename = str(doc.get("filename", ""))

@@ -290,6 +290,12 @@ class Journal:
             push["intents.$.rows"] = {"$each": [dict(r) for r in rows]}
         self._update(entry, {"$push": push, "$set": {"intents.$.heartbeat": utcnow()}})
 
+    def pin(self, entry: Entry, files: Sequence[Any]) -> None:
+        """Record that the put shares ``files`` of other objects (``kept``): removals
+        keep them until the put ends (see ``remove_files``)."""
+        self._update(entry, {"$addToSet": {"intents.$.kept": {"$each": list(files)}},
+                             "$set": {"intents.$.heartbeat": utcnow()}})
+
     def heartbeat(self, entry: Entry) -> None:
         """Show that the put is alive (long puts on other machines outlive the lease otherwise)."""
         self._update(entry, {"$set": {"intents.$.heartbeat": utcnow()}})
@@ -378,9 +384,12 @@ class Journal:
 
 
 # -- what metadata references ------------------------------------------------------------------
-def referenced(db: Database, collections: Sequence[str] = (), files: Sequence[Any] = ()
+def referenced(db: Database, collections: Sequence[str] = (), files: Sequence[Any] = (),
+               pinned_except: Any = None,
                ) -> tuple[set[str], set[Any], dict[str, list[list[int]]]]:
-    """Which of ``collections`` and ``files`` a metadata document references.
+    """Which of ``collections`` and ``files`` a metadata document references, or a put
+    in progress shares (its journal entry's ``kept``, other than the entry
+    ``pinned_except``'s).
 
     Also returns, per referenced collection, the committed row-id ranges of the object
     that holds it (absent: every row is committed).
@@ -404,7 +413,58 @@ def referenced(db: Database, collections: Sequence[str] = (), files: Sequence[An
         rows = (doc.get("storage") or {}).get("rows")
         if rows is not None and doc.get("collection"):
             ranges[doc["collection"]] = rows
+    if files:
+        ids.update(pinned(db, files, pinned_except))
     return cols, ids, ranges
+
+
+def pinned(db: Database, files: Sequence[Any], pinned_except: Any = None) -> set[Any]:
+    """Which of ``files`` a put in progress shares (entries not yet reaped)."""
+    found: set[Any] = set()
+    for doc in db[JOURNAL_COLLECTION].find({"intents.kept": {"$in": list(files)}},
+                                           {"intents.id": 1, "intents.kept": 1,
+                                            "intents.reaped": 1}):
+        for intent in doc.get("intents", []):
+            if intent.get("id") != pinned_except and not intent.get("reaped"):
+                found.update(f for f in intent.get("kept", []) if f in files)
+    return found
+
+
+#: field of a GridFS file document while a removal decides whether to delete the file
+DELETING_FIELD = "omegacore_deleting"
+
+
+def remove_files(db: Database, fs: str, files: Sequence[Any], pinned_except: Any = None
+                 ) -> list[Any]:
+    """Delete those of ``files`` that no metadata references and no put shares; returns
+    the deleted ones.
+
+    A put that shares a file pins it, then checks the file is not being deleted
+    (``live_files``); a removal marks the files, then looks for references and pins,
+    then deletes. Whichever comes second sees the other: the put its mark (it does not
+    share), or the removal its pin (it keeps the file).
+    """
+    _, used, _ = referenced(db, (), files, pinned_except)
+    files = [f for f in files if f not in used]  # marked, these would fail a sharing put
+    if not files:
+        return []
+    marks = db[f"{fs}.files"]
+    marks.update_many({"_id": {"$in": list(files)}}, {"$set": {DELETING_FIELD: utcnow()}})
+    _, used, _ = referenced(db, (), files, pinned_except)
+    deleted = [f for f in files if f not in used]
+    for file_id in deleted:
+        delete_file(db, fs, file_id)
+    kept = [f for f in files if f in used]
+    if kept:
+        marks.update_many({"_id": {"$in": kept}}, {"$unset": {DELETING_FIELD: ""}})
+    return deleted
+
+
+def live_files(db: Database, fs: str, files: Sequence[Any]) -> bool:
+    """Whether every one of ``files`` exists and no removal is deleting it."""
+    unique = list(dict.fromkeys(files))
+    return db[f"{fs}.files"].count_documents(
+        {"_id": {"$in": unique}, DELETING_FIELD: {"$exists": False}}) == len(unique)
 
 
 def covered(ranges: Sequence[Sequence[int]] | None, start: int, stop: int) -> bool:
@@ -422,10 +482,12 @@ def cleanup(db: Database, entry: Mapping[str, Any], dry_run: bool = False) -> li
     replaces = entry.get("replaces") or {}
     collections = list(dict.fromkeys([*entry.get("collections", []),
                                       *replaces.get("collections", [])]))
-    files = list(dict.fromkeys([*entry.get("files", []), *replaces.get("files", [])]))
+    # files it shared too: a removal may have left them to it (see ``remove_files``)
+    files = list(dict.fromkeys([*entry.get("files", []), *replaces.get("files", []),
+                                *entry.get("kept", [])]))
     rows = list(entry.get("rows") or [])
     cols_in_use, files_in_use, ranges = referenced(
-        db, [*collections, *(r["collection"] for r in rows)], files)
+        db, [*collections, *(r["collection"] for r in rows)], files, entry.get("id"))
     removed: list[str] = []
     for spec in rows:
         coll = spec["collection"]
@@ -444,15 +506,18 @@ def cleanup(db: Database, entry: Mapping[str, Any], dry_run: bool = False) -> li
                 db.drop_collection(name)
             removed.append(f"collection {name}")
     fs = entry.get("fs")
+    unused_files = []
     for file_id in files:
         if file_id in files_in_use or not fs:
             continue
         if db[f"{fs}.chunks"].find_one({"files_id": file_id}, {"_id": 1}) is None and \
                 db[f"{fs}.files"].find_one({"_id": file_id}, {"_id": 1}) is None:
             continue
-        if not dry_run:
-            delete_file(db, fs, file_id)
-        removed.append(f"GridFS file {file_id} ({fs})")
+        unused_files.append(file_id)
+    if unused_files and not dry_run:
+        assert fs is not None
+        unused_files = remove_files(db, fs, unused_files, entry.get("id"))
+    removed += [f"GridFS file {file_id} ({fs})" for file_id in unused_files]
     return removed
 
 

@@ -29,7 +29,7 @@ from pymongo.errors import ConnectionFailure
 
 from omegacore import settings
 from omegacore.documents import Locations
-from omegacore.errors import ConcurrentPutError, EntryLost, PutInterrupted
+from omegacore.errors import ConcurrentPutError, EntryLost, PutInterrupted, SharedDataGone
 from omegacore.gridfile import write_file
 from omegacore.journal import (
     ROWID_FIELD,
@@ -37,6 +37,8 @@ from omegacore.journal import (
     Journal,
     Reservation,
     delete_file,
+    live_files,
+    remove_files,
 )
 
 log = logging.getLogger(__name__)
@@ -141,6 +143,7 @@ class StagedPut:
         self._undo: list[Callable[[], None]] = []
         self._rebase: list[Callable[[MetadataBase], None]] = []
         self._shared_storage: dict[str, Any] | None = None
+        self._pinned: list[Any] = []  # files of other objects this put shares
         self._phase = "write"
         self.committed = False
 
@@ -290,6 +293,33 @@ class StagedPut:
         if primary is not None:
             self.meta.gridfile = self._proxy(primary)
         self._extra_files = list(dict.fromkeys([*files, *self._extra_files]))
+        self._pin([*files, *([primary] if primary is not None else [])])
+
+    def _pin(self, files: Sequence[Any]) -> None:
+        """Record that this put shares ``files``, then check that no removal is deleting
+        them (``omegacore.journal.remove_files``): SharedDataGone if one is."""
+        new = [f for f in dict.fromkeys(files) if f not in self._pinned]
+        if not new:
+            return
+        if self._entry is None:
+            self._open()
+        assert self._entry is not None
+        self._journal.pin(self._entry, new)
+        self._pinned.extend(new)
+        if not live_files(self.store.mongodb, self.store.fs_collection, new):
+            raise SharedDataGone(
+                f"the data {self.name!r} was to share with another object was removed "
+                "meanwhile (that object was dropped or replaced by another process); "
+                "nothing was stored, put again")
+
+    def _release_pins(self) -> None:
+        """Remove the shared files this put no longer references that nothing else does
+        (a removal may have left them to it)."""
+        if not self._pinned or self._entry is None:
+            return
+        own = set(self.meta.locations().files) if self.committed else set()
+        remove_files(self.store.mongodb, self.store.fs_collection,
+                     [f for f in self._pinned if f not in own], self._entry.id)
 
     def _proxy(self, file_id: Any) -> GridFSProxy:
         return GridFSProxy(grid_id=file_id, db_alias=self.store.dbalias,
@@ -419,6 +449,13 @@ class StagedPut:
                         self.name, exc_info=True)
             self._abandon()
             return self.meta
+        try:
+            self._release_pins()
+        except Exception:
+            log.warning("%r is stored, but files it no longer shares could not be removed "
+                        "yet; `omegacore fsck --repair` removes them", self.name, exc_info=True)
+            self._abandon()
+            return self.meta
         self._close()
         return self.meta
 
@@ -488,6 +525,7 @@ class StagedPut:
             self.store.mongodb.drop_collection(key)
         for file_id in self._created_files:
             delete_file(self.store.mongodb, self.store.fs_collection, file_id)
+        self._release_pins()
         self._close()
 
     def _close(self) -> None:

@@ -34,7 +34,7 @@ from omegacore.documents import Locations, MetadataBase, metadata_class, utcnow
 from omegacore.errors import DoesNotExist, KindNotInstalled, NoKindForObject, PluginHookError, warn
 from omegacore.faults import READ_RACE_ERRORS, is_read_race, translate_errors
 from omegacore.filters import check_regex, ensure_no_operators
-from omegacore.journal import Journal, delete_file, referenced
+from omegacore.journal import Journal, delete_file, referenced, remove_files
 from omegacore.names import NameRef, finished, prepared, resolve
 from omegacore.naming import (
     collection_safe,
@@ -409,20 +409,22 @@ class OmegaStore:
     def _remove_data(self, locations: Locations, kind: str | None = None) -> None:
         """Remove collections and GridFS files (of a dropped or replaced object of ``kind``),
         except, for kinds whose objects share data (``BaseBackend.SHARES_DATA``; unknown
-        kinds too), those another object still references. One query, for those kinds."""
+        kinds too), those another object still references or a put in progress shares
+        (``omegacore.journal.remove_files``)."""
         if locations.external:
             return
-        used_collections: set[str] = set()
-        used_files: set[Any] = set()
-        if self._may_share(kind):
-            used_collections, used_files, _ = referenced(
-                self.mongodb, locations.collections, locations.files)
-        for collection in locations.collections:
-            if collection not in used_collections:
+        if not self._may_share(kind):
+            for collection in locations.collections:
                 self.mongodb.drop_collection(collection)
-        for file_id in locations.files:
-            if file_id not in used_files:
+            for file_id in locations.files:
                 delete_file(self.mongodb, self.fs_collection, file_id)
+            return
+        if locations.collections:
+            used, _, _ = referenced(self.mongodb, locations.collections)
+            for collection in locations.collections:
+                if collection not in used:
+                    self.mongodb.drop_collection(collection)
+        remove_files(self.mongodb, self.fs_collection, list(locations.files))
 
     def _may_share(self, kind: str | None) -> bool:
         """Whether objects of ``kind`` may share their data with others (see above)."""

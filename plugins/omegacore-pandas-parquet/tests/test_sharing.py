@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
-from omegacore import OmegaStore
+from omegacore import OmegaStore, SharedDataGone, hookimpl
+from omegacore.errors import PluginHookError
 from omegacore_testing import data_footprint
 
 
@@ -121,3 +124,116 @@ def test_share_with_refuses_what_it_cannot_use(store: OmegaStore) -> None:
     parts = store.metadata("q", raw=True).kind_meta["parts"]
     assert len(parts) == 1 and all("index" not in g for g in parts[0]["groups"])
     pd.testing.assert_frame_equal(store.get("q"), other)
+
+
+class _OnCommit:
+    """Runs ``action`` when ``name`` is about to commit (another process's move)."""
+
+    def __init__(self, name: str, action: Any):
+        self.name, self.action = name, action
+
+    @hookimpl
+    def omega_before_commit(self, store: Any, meta: Any, name: str, kind: str) -> None:
+        if name == self.name:
+            self.action()
+
+
+def _files(store: OmegaStore) -> set[Any]:
+    files = store.mongodb[f"{store.fs_collection}.files"]
+    return {doc["_id"] for doc in files.find({}, {"_id": 1})}
+
+
+def test_a_drop_during_a_sharing_put_leaves_the_shared_files(store: OmegaStore) -> None:
+    """The put pins what it shares before the drop looks: the drop keeps those files."""
+    df = _frame()
+    store.put(df, "a", as_parquet=True, row_group_size=1_000)
+    shared = _files(store)
+    store.plugins.register(_OnCommit("b", lambda: store.drop("a")), name="drop-a")
+    try:
+        store.put(df.iloc[:5_000], "b", as_parquet=True, row_group_size=1_000,
+                  share_with="a")
+    finally:
+        store.plugins.unregister(name="drop-a")
+    assert not store.exists("a") and _files(store) == shared
+    pd.testing.assert_frame_equal(store.get("b"), df.iloc[:5_000])
+    store.drop("b")
+    assert data_footprint(store) == ([], 0)
+
+
+def test_a_failed_sharing_put_removes_what_a_drop_left_to_it(store: OmegaStore) -> None:
+    df = _frame()
+    store.put(df, "a", as_parquet=True, row_group_size=1_000)
+
+    def drop_then_fail() -> None:
+        store.drop("a")
+        raise RuntimeError("the put fails after the drop")
+
+    store.plugins.register(_OnCommit("b", drop_then_fail), name="drop-a")
+    try:
+        with pytest.raises(PluginHookError, match="fails after the drop"):
+            store.put(df.iloc[:5_000], "b", as_parquet=True, row_group_size=1_000,
+                      share_with="a")
+    finally:
+        store.plugins.unregister(name="drop-a")
+    assert not store.exists("b")
+    assert data_footprint(store) == ([], 0), "no orphan: the put removed a's files"
+
+
+def test_a_put_does_not_share_files_a_removal_is_deleting(store: OmegaStore) -> None:
+    """A removal marks files before it looks for users: a put that sees the mark stores
+    nothing (plain puts) or its data whole (versions)."""
+    from omegacore.journal import DELETING_FIELD
+
+    df = _frame()
+    store.put(df, "a", as_parquet=True, row_group_size=1_000)
+    files = store.mongodb[f"{store.fs_collection}.files"]
+    files.update_many({}, {"$set": {DELETING_FIELD: True}})  # a removal in progress
+    with pytest.raises(SharedDataGone, match="put again"):
+        store.put(df, "b", as_parquet=True, row_group_size=1_000, share_with="a")
+    assert not store.exists("b") and len(_files(store)) == 1
+    files.update_many({}, {"$unset": {DELETING_FIELD: ""}})
+    store.put(df, "v", as_parquet=True, versions=True, row_group_size=1_000)
+    files.update_many({}, {"$set": {DELETING_FIELD: True}})
+    changed = df.assign(y=df.y + 1)
+    store.put(changed, "v", as_parquet=True, row_group_size=1_000)  # stored whole
+    parts = store.metadata("v", raw=True).kind_meta["parts"]
+    assert len(parts) == 1 and "index" not in parts[0]["groups"][0]
+    pd.testing.assert_frame_equal(store.get("v"), changed)
+    files.update_many({}, {"$unset": {DELETING_FIELD: ""}})
+
+
+def test_an_ended_puts_pins_are_cleaned_up(store: OmegaStore) -> None:
+    """A put killed while it shared files leaves a journal entry with ``kept``: cleaning
+    it up removes the kept files no object references (a drop had left them to it)."""
+    from bson import ObjectId
+    from omegacore.journal import JOURNAL_COLLECTION, cleanup, pinned
+
+    df = _frame(100)
+    store.put(df, "a", as_parquet=True)
+    store.put(df, "c", as_parquet=True)
+    (a_file,) = _files(store) - {store.metadata("c").kind_meta["parts"][0]["file"]}
+    entry = {"id": ObjectId(), "fs": store.fs_collection, "kept": [a_file]}
+    store.mongodb[JOURNAL_COLLECTION].insert_one({"_id": "killed", "intents": [entry]})
+    assert pinned(store.mongodb, [a_file]) == {a_file}
+    store.drop("a")
+    assert a_file in _files(store), "pinned: the drop left it"
+    assert cleanup(store.mongodb, entry) == [f"GridFS file {a_file} ({store.fs_collection})"]
+    assert a_file not in _files(store) and len(_files(store)) == 1
+    store.mongodb[JOURNAL_COLLECTION].delete_one({"_id": "killed"})
+
+
+def test_fsck_clears_the_mark_of_a_removal_that_died(store: OmegaStore) -> None:
+    from omegacore import fsck
+    from omegacore.documents import utcnow
+    from omegacore.journal import DELETING_FIELD
+
+    df = _frame(3_000)
+    store.put(df, "a", as_parquet=True, row_group_size=1_000)
+    files = store.mongodb[f"{store.fs_collection}.files"]
+    files.update_many({}, {"$set": {DELETING_FIELD: utcnow()}})
+    report = fsck.check(store, repair=True, grace=0)
+    assert [p.kind for p in report.problems] == ["stale-deleting-mark"]
+    assert files.count_documents({DELETING_FIELD: {"$exists": True}}) == 0
+    before = len(_files(store))
+    store.put(df.iloc[:2_000], "b", as_parquet=True, row_group_size=1_000, share_with="a")
+    assert len(_files(store)) == before, "shared again"

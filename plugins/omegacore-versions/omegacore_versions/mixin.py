@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from omegacore import StoreMixin
+from omegacore import SharedDataGone, StoreMixin
 from omegacore.documents import MetadataBase
 from omegacore.faults import translate_errors
 from omegacore.naming import validate_name
@@ -147,8 +147,16 @@ class VersionsMixin(StoreMixin):
                 super().drop(vname, force=True)  # its shared parts stay with the latest
                 raise
         else:
-            super().put(obj, vname, attributes=attributes, kind=kind, replace=replace,
-                        **kwargs)
+            try:
+                super().put(obj, vname, attributes=attributes, kind=kind, replace=replace,
+                            **kwargs)
+            except SharedDataGone:
+                if not share or kwargs.get("share_with") != share.get("share_with"):
+                    raise
+                # the latest version was dropped meanwhile: store this one whole
+                kwargs.pop("share_with")
+                super().put(obj, vname, attributes=attributes, kind=kind, replace=replace,
+                            **kwargs)
         try:
             meta = self._commit_base(
                 base, lambda h: hist.add(h, ref, base, tag) | ({"keep": keep} if keep else {}),
