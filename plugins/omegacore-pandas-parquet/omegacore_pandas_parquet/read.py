@@ -141,7 +141,7 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
         if columns is None and len(groups) == len(listed) and whole_file(part):
             file = ChunkedFile(store, part["file"])
             file.fetch_all()
-            tables.append(_read_releasing(file))
+            tables += _read_releasing(file)
             del file  # the mapping goes before the frame is built (Arrow keeps what it uses)
             continue
         file = files.setdefault(part["file"], ChunkedFile(store, part["file"]))
@@ -156,13 +156,13 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
             continue
         file.fetch(byte_ranges(metadata, groups, names))
         if names is None:
-            tables.append(_read_releasing(file, groups))
+            tables += _read_releasing(file, groups)
         else:
             tables.append(pq.ParquetFile(file.reader()).read_row_groups(
                 groups, columns=names, use_pandas_metadata=True))
     if not tables:
         raise ValueError("the stored object lists no Parquet files; its metadata is incomplete")
-    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)), starts
+    return _combine(tables), starts
 
 
 def group_index(part: dict[str, Any], position: int) -> int:
@@ -191,10 +191,11 @@ def _buffers(array: pa.Array) -> list[pa.Buffer | None]:
     return found
 
 
-def _read_releasing(file: ChunkedFile, groups: Sequence[int] | None = None) -> pa.Table:
-    """The row groups ``groups`` (default: all) of a fetched file, one after the other,
-    giving back the bytes of each once decoded: the file's bytes and the whole table are
-    never both in memory."""
+def _read_releasing(file: ChunkedFile, groups: Sequence[int] | None = None
+                    ) -> list[pa.Table]:
+    """The row groups ``groups`` (default: all) of a fetched file, one table each, read
+    one after the other, giving back the bytes of each once decoded: the file's bytes
+    and the whole table are never both in memory."""
     parquet = pq.ParquetFile(file.reader())
     metadata = parquet.metadata
     tables = []
@@ -204,13 +205,19 @@ def _read_releasing(file: ChunkedFile, groups: Sequence[int] | None = None) -> p
         if not file.points_into(table):
             for start, stop in byte_ranges(metadata, [i], None):
                 file.release(start, stop)
-    if not tables:
-        return parquet.schema_arrow.empty_table()
+    return tables or [parquet.schema_arrow.empty_table()]
+
+
+def _combine(tables: list[pa.Table]) -> pa.Table:
+    """One table of ``tables`` (the same columns), one contiguous array per column (a
+    single table as it is: pandas joins its chunks into writable arrays itself)."""
+    if len(tables) == 1:
+        return tables[0]
     schema = tables[0].schema
     pool = pa.default_memory_pool()
     columns: list[Any] = [[chunk for t in tables for chunk in t.column(i).chunks]
                           for i in range(len(schema))]
-    del tables, table
+    tables.clear()
     for i, chunks in enumerate(columns):
         # one contiguous array per column, made column by column (the chunks of a column
         # go as soon as it is joined): pandas can then use the memory without a copy.
