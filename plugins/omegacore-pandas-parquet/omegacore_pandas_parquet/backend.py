@@ -103,6 +103,7 @@ class PandasParquetBackend(BaseBackend):
         if append is True and not replace and previous is not None and not appending:
             raise ValueError(f"cannot append to {name!r}: it is stored as {previous.kind}. "
                              "Pass append=False to replace it")
+        stored = dict(previous.kind_meta or {}) if appending and previous is not None else {}
         span = _index_span(frame, previous if appending else None, name)
         table = codec.to_table(frame, restore, span)
         schema = _schema_digest(table)
@@ -114,8 +115,7 @@ class PandasParquetBackend(BaseBackend):
         like = self._like(share_with, schema, codec_name)
         like_parts = list(like.get("parts") or []) if like is not None else []
         # encoded as the object shared with (or appended to) is: equal rows, equal bytes
-        model = like if like is not None else (previous.kind_meta or {}) if appending \
-            and previous is not None else {}
+        model = like if like is not None else stored if appending else {}
         dictionary = list(model["dictionary"]) if "dictionary" in model \
             else codec.dictionary_columns(table, size)
         bounds = sharing.bounds(len(table), size, like_parts)
@@ -133,8 +133,7 @@ class PandasParquetBackend(BaseBackend):
                      "dictionary": dictionary, "restore": restore,
                      "index_names": _plain_names(frame.index.names)}
         with self.stage(name, attributes, kind_meta=kind_meta) as staged:
-            earlier = list((previous.kind_meta or {}).get("parts") or []) \
-                if appending and previous is not None else []
+            earlier = list(stored.get("parts") or [])
             # the first file is the object's gridfile, appended ones further files; a
             # put whose every row group is stored already writes no file
             own = staged.put_file(io.BytesIO(data), ext="parquet", primary=not earlier) \
@@ -299,12 +298,16 @@ def _groups(data: bytes, span: tuple[int, int] | None, bounds: list[tuple[int, i
 
 
 def _shared_parts(own: Any, groups: list[dict[str, Any]], new: list[int],
-                  reuse: dict[str, sharing.Placed]) -> list[dict[str, Any]]:
+                  reuse: dict[str, tuple[Any, int]]) -> list[dict[str, Any]]:
     """The parts of a put whose row groups ``new`` went to the file ``own`` (in order)
     and whose other row groups are stored already (``reuse``, by digest)."""
     fresh = {position: index for index, position in enumerate(new)}
-    placed = [sharing.Placed(own, fresh[i], group) if i in fresh else reuse[group["digest"]]
-              for i, group in enumerate(groups)]
+    placed = []
+    for i, group in enumerate(groups):
+        # the entry is this put's own either way: the same bytes, and the index
+        # statistics of this object's index
+        where = (own, fresh[i]) if i in fresh else reuse[group["digest"]]
+        placed.append(sharing.Placed(*where, group))
     return sharing.compose(placed)
 
 

@@ -60,14 +60,15 @@ class Placed:
     group: dict[str, Any]
 
 
-def stored(parts: Sequence[Mapping[str, Any]]) -> dict[str, Placed]:
-    """The row groups of ``parts`` that have a digest, by digest."""
-    found: dict[str, Placed] = {}
+def stored(parts: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Any, int]]:
+    """Where the row groups of ``parts`` that have a digest are: ``(file, index)`` by
+    digest."""
+    found: dict[str, tuple[Any, int]] = {}
     for part in parts:
         for position, group in enumerate(part.get("groups") or []):
             if group.get("digest"):
-                found.setdefault(group["digest"], Placed(
-                    part["file"], int(group.get("index", position)), dict(group)))
+                found.setdefault(group["digest"],
+                                 (part["file"], int(group.get("index", position))))
     return found
 
 

@@ -65,3 +65,17 @@ def test_appends_continue_the_range(store: OmegaStore) -> None:
     with pytest.raises(ValueError, match="RangeIndex.*evenly spaced"):
         store.put(uneven, "grow", as_parquet=True, append=True)
     assert len(store.get("grow")) == 1_201, "the refused append changed nothing"
+
+
+def test_a_shared_row_group_keeps_the_sharing_objects_index(store: OmegaStore) -> None:
+    """The same rows under another RangeIndex step share their bytes, not their index."""
+    df = _frame(2_000, name="i")
+    store.put(df, "step1", as_parquet=True, row_group_size=1_000)
+    wider = _frame(2_000, step=2, name="i")  # the same values, index 0, 2, 4, ...
+    store.put(wider, "step2", as_parquet=True, row_group_size=1_000, share_with="step1")
+    groups = [p["groups"] for p in store.metadata("step2").kind_meta["parts"]]
+    assert [len(g) for g in groups] == [1, 1], "the first row group is step1's"
+    assert groups[0][0]["stats"]["i"] == [0, 1_998, 0]  # min, max, nulls
+    pd.testing.assert_frame_equal(store.get("step2", i__gte=1_500), wider.iloc[750:],
+                                  check_index_type=False)
+    pd.testing.assert_frame_equal(store.get("step2"), wider, check_index_type=True)
