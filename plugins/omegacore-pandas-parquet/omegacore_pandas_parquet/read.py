@@ -137,7 +137,7 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
         matching = [i for i, group in enumerate(listed)
                     if group_may_match(group.get("stats") or {}, criteria)]
         groups = [group_index(part, i) for i in matching]
-        starts += [(int(listed[i].get("start", 0)), int(listed[i]["rows"])) for i in matching]
+        starts += [_span(listed[i]) for i in matching]
         if columns is None and len(groups) == len(listed) and whole_file(part):
             file = ChunkedFile(store, part["file"])
             file.fetch_all()
@@ -163,6 +163,11 @@ def read_parts(store: OmegaStore, parts: Sequence[dict[str, Any]],
     if not tables:
         raise ValueError("the stored object lists no Parquet files; its metadata is incomplete")
     return _combine(tables), starts
+
+
+def _span(group: dict[str, Any]) -> tuple[int, int]:
+    """A row group's first index value (for objects stored without an index) and rows."""
+    return int(group.get("start", 0)), int(group["rows"])
 
 
 def group_index(part: dict[str, Any], position: int) -> int:
@@ -277,7 +282,7 @@ def read_row_group(store: OmegaStore, parts: Sequence[dict[str, Any]], part: int
     listed = (parts[part].get("groups") or [])[group]
     table = pq.ParquetFile(file.reader()).read_row_groups([index], columns=names,
                                                           use_pandas_metadata=True)
-    return table, [(int(listed.get("start", 0)), int(listed["rows"]))]
+    return table, [_span(listed)]
 
 
 def empty_table(store: OmegaStore, parts: Sequence[dict[str, Any]],
